@@ -1,0 +1,93 @@
+"""``zhengdun check``: validate every file of the workspace and report all findings at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zhengdun import history, store
+from zhengdun.errors import UserError
+from zhengdun.model import Config, Ledger, ledger_findings
+from zhengdun.workspace import (
+    CONFIG_NAME,
+    LEDGERS,
+    Located,
+    Workspace,
+    locate,
+    validate,
+)
+
+
+@dataclass
+class CheckReport:
+    """All findings of one run, plus how many files were read."""
+
+    files: int = 0
+    organizations: int = 0
+    problems: int = 0
+    findings: list[Located] = field(default_factory=list)
+    uncommitted: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Located]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_workspace(root: Path) -> CheckReport:
+    """Read and validate ``zhengdun.yaml`` and every ledger; never stops at the first error."""
+    report = CheckReport()
+    config_doc = None
+    config: Config | None = None
+    try:
+        config_doc = store.read(root / CONFIG_NAME, CONFIG_NAME)
+        config, found = validate(config_doc, Config, CONFIG_NAME)
+        report.findings += found
+    except store.YamlError as exc:
+        report.findings.append(Located(CONFIG_NAME, exc.line, exc.column, exc.message, exc.hint))
+    except UserError as exc:
+        report.findings.append(Located(CONFIG_NAME, None, None, exc.message, exc.hint))
+    report.files += 1
+    ws = Workspace(root, config) if config is not None else None
+    names: dict[str, str] = {}
+    ledgers_dir = root / LEDGERS
+    for path in store.iter_ledger_paths(ledgers_dir):
+        display = path.relative_to(root).as_posix()
+        report.files += 1
+        try:
+            doc = store.read(path, display)
+        except store.YamlError as exc:
+            report.findings.append(Located(display, exc.line, exc.column, exc.message, exc.hint))
+            continue
+        except UserError as exc:
+            report.findings.append(Located(display, None, None, exc.message, exc.hint))
+            continue
+        ledger, found = validate(doc, Ledger, display)
+        report.findings += found
+        if ledger is None:
+            continue
+        report.organizations += 1
+        report.problems += len(ledger.problems)
+        if ledger.name in names:
+            report.findings.append(Located(display, 1, 1,
+                                           f"名称“{ledger.name}”与 {names[ledger.name]} 重复",
+                                           "每个村(社区)只能有一个台账文件"))
+        names.setdefault(ledger.name, display)
+        if ws is not None:
+            rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
+            report.findings += locate(doc, display, rules)
+    for path in sorted(ledgers_dir.iterdir()) if ledgers_dir.is_dir() else []:
+        if path.is_file() and path.suffix in (".yml", ".YAML", ".Yaml"):
+            report.findings.append(Located(path.relative_to(root).as_posix(), None, None,
+                                           "台账文件的扩展名应为 .yaml，此文件不会被读取",
+                                           f"请改名为 {path.stem}.yaml", "warning"))
+    if history.git_dir(root) is not None:
+        try:
+            pending = history.status(root, [CONFIG_NAME, LEDGERS])
+        except UserError:
+            pending = []
+        report.uncommitted = [s.path for s in pending]
+    return report

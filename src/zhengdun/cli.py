@@ -1,0 +1,596 @@
+"""The command line: parse options, call one service function, print the result.
+
+Only this module and ``console`` import typer and rich. Each command imports the services it
+needs when it runs, so ``zhengdun close`` does not pay for jinja2 or pypinyin (and Tab
+completion, which runs the program, stays fast). One place, :class:`ZhengdunGroup.main`, maps
+exceptions to exit codes: 0 success, 1 a user or data error, 2 usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+
+import typer
+from typer.core import TyperGroup
+
+from zhengdun import __version__
+from zhengdun.errors import DataError, UserError
+
+if TYPE_CHECKING:
+    from zhengdun.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_USAGE_ZH = [
+    ("Missing argument", "缺少参数"),
+    ("Missing option", "缺少选项"),
+    ("No such option", "没有这个选项"),
+    ("No such command", "没有这个命令"),
+    ("Invalid value for", "取值无效："),
+    ("Got unexpected extra argument", "多余的参数"),
+    ("Got unexpected extra arguments", "多余的参数"),
+    ("requires an argument", "需要一个值"),
+    ("is not a valid integer", "不是有效的整数"),
+    ("is not a valid float", "不是有效的数字"),
+    ("Did you mean", "你是否想用"),
+]
+
+
+def _translate_usage(text: str) -> str:
+    for english, chinese in _USAGE_ZH:
+        text = text.replace(english, chinese)
+    return text
+
+
+def _localize_help() -> None:
+    """Chinese headings in ``--help`` (typer's defaults are English)."""
+    from typer import rich_utils
+    from typer._click import core as click_core
+
+    rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
+    rich_utils.OPTIONS_PANEL_TITLE = "选项"
+    rich_utils.COMMANDS_PANEL_TITLE = "命令"
+    rich_utils.ERRORS_PANEL_TITLE = "错误"
+    rich_utils.REQUIRED_LONG_STRING = "[必填]"
+    rich_utils.DEFAULT_STRING = "[默认：{}]"
+    original = click_core.Command.get_help_option
+    if getattr(original, "_zh", False):
+        return
+
+    def get_help_option(self: Any, ctx: Any) -> Any:
+        option = original(self, ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出"
+        return option
+
+    get_help_option._zh = True  # type: ignore[attr-defined]
+    click_core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
+
+
+class ZhengdunGroup(TyperGroup):
+    """The top-level group: the single error boundary of the program."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        from typer._click import exceptions as click_exc
+
+        argv = list(sys.argv[1:] if args is None else args)
+        if not argv or "--help" in argv or "-h" in argv:
+            _localize_help()
+        try:
+            result = super().main(argv, prog_name or "zhengdun", complete_var,
+                                  standalone_mode=False, windows_expand_args=windows_expand_args,
+                                  **extra)
+            code = result if isinstance(result, int) else 0
+        except click_exc.UsageError as exc:
+            usage = exc.ctx.get_usage() if exc.ctx is not None else ""
+            hint = (f"运行 {exc.ctx.command_path} --help 查看用法" if exc.ctx is not None
+                    else "运行 zhengdun --help 查看用法")
+            if usage:
+                usage = usage.replace("Usage:", "用法：").replace("[OPTIONS]", "[选项]")
+                sys.stderr.write(usage.replace("COMMAND [ARGS]...", "命令 [参数]...") + "\n")
+            problem = _translate_usage(exc.format_message()).rstrip(".")
+            sys.stderr.write(f"错误：{problem}\n{hint}\n")
+            code = 2
+        except typer.Abort:
+            sys.stderr.write("已中断。\n")
+            code = 130
+        except UserError as exc:  # raised outside a command body (e.g. while parsing)
+            _report(exc)
+            code = 1
+        except KeyboardInterrupt:
+            sys.stderr.write("\n已中断，台账未改动。\n")
+            code = 130
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _report(exc: UserError) -> None:
+    lines = [f"错误：{exc.message}"]
+    if isinstance(exc, DataError):
+        from zhengdun.console import format_findings
+
+        lines.append(format_findings(exc.findings))  # type: ignore[arg-type]
+    if exc.hint:
+        lines.append(exc.hint)
+    sys.stderr.write("\n".join(lines) + "\n")
+
+
+def guarded(func: F) -> F:
+    """Run a command body: a :class:`UserError` becomes its message on stderr and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UserError as exc:
+            _report(exc)
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("\n已中断。\n")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+app = typer.Typer(
+    cls=ZhengdunGroup,
+    name="zhengdun",
+    help="整顿台账：软弱涣散基层党组织整顿的问题登记、整改进展、销号、督查和验收记录。"
+    "台账是 ledgers/ 中每个村(社区)一个 YAML 文件，每条记录都是一次 git 提交。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+org_app = typer.Typer(help="村(社区)：登记、列表、修改基本信息和责任清单。", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+
+
+class State:
+    """Options of the top level, shared with every command."""
+
+    directory: Path | None = None
+
+
+STATE = State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"zhengdun {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    directory: Annotated[Path | None, typer.Option(
+        "-C", help="在指定的工作区中运行（默认：从当前文件夹向上查找）", show_default=False)] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", help="显示版本号并退出", callback=_version, is_eager=True)] = False,
+) -> None:
+    """整顿台账命令行工具。"""
+    STATE.directory = directory
+
+
+def _workspace() -> Workspace:
+    from zhengdun.workspace import find
+
+    return find(STATE.directory)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    from zhengdun.model import parse_day
+
+    try:
+        return parse_day(value.strip())
+    except Exception as exc:  # pydantic's error type, imported lazily
+        message = getattr(exc, "message", None)
+        text = message() if callable(message) else str(exc)
+        raise UserError(f"{option} 的日期不对：{text}", "日期写成 YYYY-MM-DD，例如 2026-03-15") from None
+
+
+def _required_day(value: str, option: str) -> date:
+    day = _day(value, option)
+    assert day is not None
+    return day
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _said(receipt: Any, as_json: bool = False) -> None:
+    if as_json:
+        _print_json({"action": receipt.action, "ref": receipt.ref, "commit": receipt.commit,
+                     **receipt.data})
+        return
+    sys.stdout.write(f"{receipt.said}（提交 {receipt.commit[:8]}）\n")
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（供脚本和其他工具读取）")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", metavar="日期", help="按这一天判断状态和逾期（默认今天），格式 YYYY-MM-DD",
+    show_default=False)]
+OnOpt = Annotated[str | None, typer.Option(
+    "--on", metavar="日期", help="发生日期 YYYY-MM-DD（默认今天）", show_default=False)]
+EvidenceOpt = Annotated[list[str] | None, typer.Option(
+    "--evidence", metavar="文件", help="佐证材料文件（须在工作区内，如 evidence/照片.jpg），可写多次",
+    show_default=False)]
+
+
+# --------------------------------------------------------------------------- init
+
+
+@app.command()
+@guarded
+def init(
+    directory: Annotated[Path, typer.Argument(
+        metavar="目录", help="新工作区的文件夹（不存在则新建）", show_default=False)],
+    county: Annotated[str, typer.Option("--county", metavar="县名", help="县(市、区)名称，如 示范县")],
+    issuer: Annotated[str, typer.Option(
+        "--issuer", metavar="机关", help="发文机关，如 中共示范县委组织部")],
+    prefix: Annotated[str | None, typer.Option(
+        "--prefix", metavar="代字", help="文号代字，如 示组通（通报文号为 示组通〔2026〕10号）；"
+        "默认取县名首字加“组通”", show_default=False)] = None,
+    timezone: Annotated[str, typer.Option(
+        "--timezone", metavar="时区", help="判断日期所用的时区")] = "Asia/Shanghai",
+) -> None:
+    """新建台账工作区：配置文件、ledgers/ 等文件夹、git 仓库和第一次提交。
+
+    例：zhengdun init 示范县台账 --county 示范县 --issuer 中共示范县委组织部
+    """
+    from zhengdun.ledger import init_workspace
+
+    receipt = init_workspace(directory, county, issuer, prefix, timezone)
+    _said(receipt)
+    sys.stdout.write(f"下一步：cd {directory}，再用 zhengdun org add 登记村(社区)。\n")
+
+
+# --------------------------------------------------------------------------- org
+
+
+@org_app.command("add")
+@guarded
+def org_add(
+    name: Annotated[str, typer.Argument(metavar="名称", help="村(社区)名称，如 城东社区",
+                                        show_default=False)],
+    township: Annotated[str, typer.Option("--township", metavar="乡镇", help="所属乡镇(街道)")],
+    kind: Annotated[str, typer.Option("--kind", metavar="村/社区", help="类别：村 或 社区")],
+    designated: Annotated[str, typer.Option(
+        "--designated", metavar="日期", help="认定日期 YYYY-MM-DD")],
+    category: Annotated[list[str], typer.Option(
+        "--category", metavar="代码", help="软弱涣散类型代码（见 zhengdun.yaml），可写多次")],
+    slug: Annotated[str | None, typer.Option(
+        "--slug", metavar="简称", help="文件名用的拼音简称（默认由名称自动生成，如 chengdong）",
+        show_default=False)] = None,
+) -> None:
+    """登记一个整顿对象（认定的软弱涣散村或社区），新建它的台账文件。
+
+    例：zhengdun org add 城东社区 --township 城关镇 --kind 社区 --designated 2026-03-15 --category 10
+    """
+    from zhengdun.ledger import org_add as add
+
+    ws = _workspace()
+    receipt = add(ws, name, township, kind, _required_day(designated, "--designated"),
+                  category, slug)
+    _said(receipt)
+
+
+@org_app.command("list")
+@guarded
+def org_list(as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    """列出全部整顿对象：所属乡镇、阶段、问题数、已销号、逾期。"""
+    from zhengdun.queries import list_orgs
+
+    data = list_orgs(_workspace(), _day(as_of, "--as-of"))
+    if as_json:
+        _print_json(data)
+        return
+    from zhengdun.console import print_orgs
+
+    print_orgs(data)
+
+
+@org_app.command("set")
+@guarded
+def org_set(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+                                       show_default=False)],
+    name: Annotated[str | None, typer.Option("--name", metavar="名称", help="更正名称",
+                                             show_default=False)] = None,
+    township: Annotated[str | None, typer.Option("--township", metavar="乡镇",
+                                                 help="所属乡镇", show_default=False)] = None,
+    kind: Annotated[str | None, typer.Option("--kind", metavar="村/社区", help="类别",
+                                             show_default=False)] = None,
+    designated: Annotated[str | None, typer.Option("--designated", metavar="日期",
+                                                   help="认定日期", show_default=False)] = None,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", metavar="代码", help="软弱涣散类型（写多次；替换原有类型）",
+        show_default=False)] = None,
+    county_leader: Annotated[str | None, typer.Option(
+        "--county-leader", metavar="姓名", help="包联县级领导", show_default=False)] = None,
+    township_lead: Annotated[str | None, typer.Option(
+        "--township-lead", metavar="姓名", help="包村乡镇领导", show_default=False)] = None,
+    branch_secretary: Annotated[str | None, typer.Option(
+        "--branch-secretary", metavar="姓名", help="村(社区)党组织书记", show_default=False)] = None,
+    first_secretary: Annotated[str | None, typer.Option(
+        "--first-secretary", metavar="姓名", help="驻村第一书记", show_default=False)] = None,
+    paired_unit: Annotated[list[str] | None, typer.Option(
+        "--paired-unit", metavar="单位", help="结对帮扶单位（写多次；替换原有单位）",
+        show_default=False)] = None,
+    work_team: Annotated[str | None, typer.Option(
+        "--work-team", metavar="名称", help="驻村工作队", show_default=False)] = None,
+) -> None:
+    """修改整顿对象的基本信息和责任清单（“四个一”力量），只改写明的项目。
+
+    例：zhengdun org set 城东社区 --county-leader 张三 --first-secretary 赵六 --paired-unit 县住建局
+    """
+    from zhengdun.ledger import org_set as set_fields
+
+    changes: dict[str, Any] = {
+        "name": name, "township": township, "kind": kind,
+        "designated_on": _day(designated, "--designated"),
+        "categories": list(dict.fromkeys(category)) if category else None,
+        "county_leader": county_leader, "township_lead": township_lead,
+        "branch_secretary": branch_secretary, "first_secretary": first_secretary,
+        "paired_units": list(dict.fromkeys(paired_unit)) if paired_unit else None,
+        "work_team": work_team,
+    }
+    _said(set_fields(_workspace(), org, changes))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@app.command()
+@guarded
+def show(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+                                       show_default=False)],
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """显示一个整顿对象的全部台账：责任清单、问题清单及整改进展、销号、督查、验收。"""
+    from zhengdun.queries import show_org
+
+    data = show_org(_workspace(), org, _day(as_of, "--as-of"))
+    if as_json:
+        _print_json(data)
+        return
+    from zhengdun.console import print_ledger
+
+    print_ledger(data)
+
+
+@app.command("list")
+@guarded
+def list_(
+    org: Annotated[str | None, typer.Option("--org", metavar="村(社区)", help="只列这个村(社区)",
+                                            show_default=False)] = None,
+    township: Annotated[str | None, typer.Option("--township", metavar="乡镇",
+                                                 help="只列这个乡镇", show_default=False)] = None,
+    category: Annotated[str | None, typer.Option("--category", metavar="代码",
+                                                 help="只列这个类型", show_default=False)] = None,
+    open_: Annotated[bool, typer.Option("--open", help="只列未销号的（含反弹）")] = False,
+    closed: Annotated[bool, typer.Option("--closed", help="只列已销号的")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只列逾期未整改的")] = False,
+    due_within: Annotated[int | None, typer.Option(
+        "--due-within", metavar="天数", help="只列今后几天内到期、尚未销号的", show_default=False)] = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """列出问题，可按村(社区)、乡镇、类型、状态筛选。
+
+    例：zhengdun list --overdue --as-of 2026-09-01
+    """
+    from zhengdun.queries import ProblemFilter, list_problems
+
+    chosen = [flag for flag, on in (("open", open_), ("closed", closed), ("overdue", overdue)) if on]
+    if len(chosen) > 1:
+        raise UserError("--open、--closed、--overdue 只能选一个")
+    flt = ProblemFilter(org=org, township=township, category=category,
+                        status=chosen[0] if chosen else None, due_within=due_within)
+    data = list_problems(_workspace(), flt, _day(as_of, "--as-of"))
+    if as_json:
+        _print_json(data)
+        return
+    from zhengdun.console import print_problems
+
+    print_problems(data)
+
+
+@app.command()
+@guarded
+def check(as_json: JsonOpt = False) -> None:
+    """检查全部台账文件：格式、日期先后、类型和来源、佐证材料。一次列出所有问题，有错误时退出码为 1。"""
+    from zhengdun.check import check_workspace
+
+    ws_root = _workspace_root()
+    report = check_workspace(ws_root)
+    if as_json:
+        _print_json({"ok": report.ok, "files": report.files,
+                     "organizations": report.organizations, "problems": report.problems,
+                     "uncommitted": report.uncommitted,
+                     "findings": [f.to_json() for f in report.findings]})
+    else:
+        from zhengdun.console import print_check
+
+        print_check(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _workspace_root() -> Path:
+    """The workspace folder, found even when its config is broken (so check can report it)."""
+    from zhengdun.errors import NotAWorkspace
+    from zhengdun.workspace import CONFIG_NAME
+
+    here = (STATE.directory or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise NotAWorkspace(f"{here} 不在任何台账工作区内（向上找不到 {CONFIG_NAME}）",
+                        "请进入台账工作区再运行，或用 -C 指定工作区；"
+                        "还没有工作区的，用 zhengdun init 目录名 新建一个")
+
+
+# --------------------------------------------------------------------------- recording
+
+
+@app.command()
+@guarded
+def add(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+                                       show_default=False)],
+    title: Annotated[str, typer.Argument(metavar="问题", help="问题表述", show_default=False)],
+    category: Annotated[str, typer.Option("--category", metavar="代码", help="软弱涣散类型代码")],
+    due: Annotated[str, typer.Option("--due", metavar="日期", help="整改时限 YYYY-MM-DD")],
+    owner: Annotated[str, typer.Option("--owner", metavar="姓名", help="责任人")],
+    source: Annotated[str | None, typer.Option(
+        "--source", metavar="来源", help="问题来源（见 zhengdun.yaml 的 sources）",
+        show_default=False)] = None,
+    found: Annotated[str | None, typer.Option(
+        "--found", metavar="日期", help="发现日期（默认今天）", show_default=False)] = None,
+    measure: Annotated[list[str] | None, typer.Option(
+        "--measure", metavar="措施", help="整改措施，可写多次", show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """登记一个问题到问题清单，输出它的编号（如 chengdong/3）。
+
+    例：zhengdun add 城东社区 "小区停车位不足" --category 10 --due 2026-06-30 --owner 王五
+    """
+    from zhengdun.ledger import add_problem
+
+    receipt = add_problem(_workspace(), org, title, category, _required_day(due, "--due"),
+                          owner, source, _day(found, "--found"), measure or [])
+    _said(receipt, as_json)
+
+
+@app.command()
+@guarded
+def step(
+    ref: Annotated[str, typer.Argument(metavar="问题编号", help="村(社区)/编号，如 chengdong/1",
+                                       show_default=False)],
+    text: Annotated[str, typer.Argument(metavar="进展", help="整改进展内容", show_default=False)],
+    on: OnOpt = None,
+    evidence: EvidenceOpt = None,
+) -> None:
+    """记录一条整改进展。
+
+    例：zhengdun step chengdong/1 "召开居民议事会，确定改造方案" --on 2026-04-02
+    """
+    from zhengdun.ledger import record_step
+
+    _said(record_step(_workspace(), ref, text, _day(on, "--on"), evidence or []))
+
+
+@app.command()
+@guarded
+def close(
+    ref: Annotated[str, typer.Argument(metavar="问题编号", help="村(社区)/编号，如 chengdong/1",
+                                       show_default=False)],
+    result: Annotated[str, typer.Option("--result", metavar="结果", help="整改结果（必填）")],
+    on: OnOpt = None,
+    verified_by: Annotated[str | None, typer.Option(
+        "--verified-by", metavar="单位", help="验收确认的单位或人员，如 城关镇党委",
+        show_default=False)] = None,
+    evidence: EvidenceOpt = None,
+) -> None:
+    """销号：问题整改到位，写明结果、验收人和佐证材料。
+
+    例：zhengdun close chengdong/1 --result "新增停车位120个" --verified-by 城关镇党委
+    """
+    from zhengdun.ledger import close_problem
+
+    _said(close_problem(_workspace(), ref, result, _day(on, "--on"), verified_by, evidence or []))
+
+
+@app.command()
+@guarded
+def reopen(
+    ref: Annotated[str, typer.Argument(metavar="问题编号", help="村(社区)/编号，如 chengdong/1",
+                                       show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", metavar="原因", help="反弹原因（必填）")],
+    on: OnOpt = None,
+) -> None:
+    """已销号的问题反弹，重新打开。原销号记录保留。
+
+    例：zhengdun reopen chengdong/1 --reason "回头看发现新增车位被占用"
+    """
+    from zhengdun.ledger import reopen_problem
+
+    _said(reopen_problem(_workspace(), ref, reason, _day(on, "--on")))
+
+
+@app.command()
+@guarded
+def visit(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+                                       show_default=False)],
+    text: Annotated[str, typer.Argument(metavar="内容", help="情况和要求", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", metavar="类别",
+                                      help="督查、调度、约谈 或 回头看")],
+    by: Annotated[str, typer.Option("--by", metavar="单位", help="开展的单位或人员")],
+    on: OnOpt = None,
+    evidence: EvidenceOpt = None,
+) -> None:
+    """记录一次督查、调度、约谈或回头看。
+
+    例：zhengdun visit 城东社区 --kind 督查 --by 县委组织部督查组 "进度偏慢，限期整改"
+    """
+    from zhengdun.ledger import record_visit
+
+    _said(record_visit(_workspace(), org, kind, by, text, _day(on, "--on"), evidence or []))
+
+
+@app.command()
+@guarded
+def accept(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+                                       show_default=False)],
+    grade: Annotated[str, typer.Option("--grade", metavar="等次", help="合格、基本合格 或 不合格")],
+    by: Annotated[str, typer.Option("--by", metavar="单位", help="验收单位，如 县委组织部")],
+    on: OnOpt = None,
+    score: Annotated[float | None, typer.Option(
+        "--score", metavar="分数", help="得分（0–100）", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option(
+        "--note", metavar="备注", help="备注，如 乡镇初验、县委组织部复核", show_default=False)] = None,
+) -> None:
+    """记录验收结果。合格即转化（摘牌），要求问题全部销号；基本合格继续巩固；不合格重新整顿。"""
+    from zhengdun.ledger import record_acceptance
+
+    _said(record_acceptance(_workspace(), org, grade, by, _day(on, "--on"), score, note))
+
+
+@app.command()
+@guarded
+def commit(
+    message: Annotated[str, typer.Option("-m", "--message", metavar="说明",
+                                         help="这次手工修改的说明")],
+) -> None:
+    """检查并记录对台账文件或配置的手工修改（一次提交）。有错误时不记录。
+
+    例：zhengdun commit -m "更正城东社区1号问题的整改时限"
+    """
+    from zhengdun.ledger import commit_hand_edits
+
+    _said(commit_hand_edits(_workspace(), message))
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console entry point."""
+    app(argv, prog_name="zhengdun")
+    raise SystemExit(0)  # pragma: no cover - app() always exits

@@ -1,0 +1,21 @@
+"""The one place "today" comes from.
+
+Deadlines are judged against a day in the workspace timezone. Tests and demonstrations pin the
+day with the environment variable ``ZHENGDUN_TODAY=YYYY-MM-DD``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+TODAY_ENV = "ZHENGDUN_TODAY"
+
+
+def today(timezone: str = "Asia/Shanghai") -> date:
+    """The current day in ``timezone`` (or the day pinned by ``ZHENGDUN_TODAY``)."""
+    pinned = os.environ.get(TODAY_ENV)
+    if pinned:
+        return date.fromisoformat(pinned)
+    return datetime.now(ZoneInfo(timezone)).date()

@@ -1,0 +1,164 @@
+"""Output for people: Rich tables that align Chinese text. Part of the CLI layer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from zhengdun.check import CheckReport
+from zhengdun.workspace import Located
+
+import sys
+
+# Piped output (a file, less, a script) is not cut to 80 columns: Chinese text would be truncated.
+_out = Console(highlight=False, soft_wrap=False,
+               width=None if sys.stdout.isatty() else 200)
+
+_STATE_STYLE = {"open": "", "closed": "green", "reopened": "magenta"}
+
+
+def _table(title: str | None = None) -> Table:
+    return Table(title=title, title_justify="left", header_style="bold", show_lines=False,
+                 pad_edge=False, expand=False)
+
+
+def format_findings(findings: Sequence[Located]) -> str:
+    """``file:line:col: message``, the offending line, and a hint, one block per finding."""
+    blocks = []
+    for finding in findings:
+        level = "错误" if finding.severity == "error" else "提醒"
+        lines = [f"{finding.where()}: {level}：{finding.message}"]
+        if finding.excerpt is not None and finding.line is not None:
+            lines.append(f"  {finding.line:>5} | {finding.excerpt}")
+            if finding.column:
+                width = sum(2 if ord(ch) > 0x2E7F else 1
+                            for ch in finding.excerpt[: finding.column - 1])
+                lines.append(f"        | {' ' * width}^")
+        if finding.hint:
+            lines.append(f"        提示：{finding.hint}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def print_check(report: CheckReport) -> None:
+    """The result of ``zhengdun check``."""
+    if report.findings:
+        print(format_findings(report.findings))
+    errors = len(report.errors)
+    warnings = len(report.findings) - errors
+    summary = (f"检查了 {report.files} 个文件（{report.organizations} 个村(社区)，"
+               f"{report.problems} 个问题）：")
+    if errors:
+        summary += f"发现 {errors} 处错误" + (f"、{warnings} 处提醒" if warnings else "") + "。"
+    elif warnings:
+        summary += f"没有错误，{warnings} 处提醒。"
+    else:
+        summary += "全部通过。"
+    print(summary)
+    if report.uncommitted:
+        print("以下文件有尚未记录到历史中的修改："
+              + "、".join(report.uncommitted)
+              + "。确认无误后运行 zhengdun commit -m \"说明\" 记录，或用 git checkout -- 文件 放弃。")
+
+
+def print_orgs(data: dict[str, Any]) -> None:
+    """The table of ``zhengdun org list``."""
+    table = _table(f"整顿对象 {data['count']} 个（{data['as_of']}）")
+    for header in ("简称", "名称", "类别", "乡镇", "认定日期", "阶段", "问题", "已销号", "逾期",
+                   "最近进展"):
+        table.add_column(header, justify="right" if header in ("问题", "已销号", "逾期") else "left")
+    for org in data["organizations"]:
+        overdue = Text(str(org["overdue"]), style="bold red" if org["overdue"] else "")
+        stage = Text(org["stage"], style="green" if org["stage"] == "已转化" else "")
+        table.add_row(org["slug"], org["name"], org["kind"], org["township"],
+                      org["designated_on"], stage, str(org["problems"]), str(org["closed"]),
+                      overdue, org["last_activity"] or "—")
+    _out.print(table)
+
+
+def print_problems(data: dict[str, Any]) -> None:
+    """The table of ``zhengdun list``."""
+    if not data["problems"]:
+        print(f"没有符合条件的问题（按 {data['as_of']} 判断）。")
+        return
+    table = _table(f"问题 {data['count']} 个（按 {data['as_of']} 判断）")
+    for header in ("编号", "村(社区)", "问题", "类型", "责任人", "整改时限", "状态", "逾期天数"):
+        table.add_column(header, overflow="fold", no_wrap=header != "问题",
+                         justify="right" if header == "逾期天数" else "left")
+    for row in data["problems"]:
+        state = Text(row["state_label"], style=_STATE_STYLE[row["state"]])
+        if row["closed_on"]:
+            state.append(f" {row['closed_on']}")
+        late = Text(str(row["days_overdue"]), style="bold red") if row["overdue"] else Text("")
+        table.add_row(row["ref"], row["org_name"], row["title"], row["category"], row["owner"],
+                      row["due"], state, late)
+    _out.print(table)
+
+
+def print_ledger(data: dict[str, Any]) -> None:
+    """One organization's whole 台账 (``zhengdun show``)."""
+    summary = data["summary"]
+    out = _out
+    out.print(Text(f"{data['name']}（{data['slug']}）", style="bold"))
+    out.print(*[f"{data['township']} · {data['kind']} · 认定于 {data['designated_on']} · "
+              f"阶段：{summary['stage']} · 文件 {data['file']}"], soft_wrap=True)
+    names = data["category_names"]
+    out.print("软弱涣散类型：" + "；".join(f"{c} {names.get(c, '')}" for c in data["categories"]))
+    duty = data.get("responsibility", {})
+    labels = [("county_leader", "包联县级领导"), ("township_lead", "包村乡镇领导"),
+              ("branch_secretary", "党组织书记"), ("first_secretary", "第一书记"),
+              ("work_team", "驻村工作队")]
+    parts = [f"{label}：{duty[key]}" for key, label in labels if duty.get(key)]
+    if duty.get("paired_units"):
+        parts.append("结对帮扶单位：" + "、".join(duty["paired_units"]))
+    out.print("责任清单：" + ("；".join(parts) if parts else "（未填写，用 zhengdun org set 补充）"))
+    out.print(f"问题 {summary['problems']} 个，已销号 {summary['closed']} 个，"
+              f"未销号 {summary['open']} 个，逾期 {summary['overdue']} 个（按 {data['as_of']} 判断）")
+    for problem in data.get("problems", []):
+        out.print()
+        style = "bold red" if problem["overdue"] else "bold"
+        head = Text(f"{problem['ref']}  {problem['title']}", style=style)
+        out.print(head)
+        late = f"，逾期 {problem['days_overdue']} 天" if problem["overdue"] else ""
+        out.print(*[f"    类型 {problem['category']} · 来源 {problem.get('source') or '—'} · "
+                  f"发现 {problem['found_on']} · 时限 {problem['due']} · 责任人 {problem['owner']}"
+                  f" · {problem['state_label']}{late}"], soft_wrap=True)
+        for measure in problem.get("measures", []):
+            out.print(f"    措施：{measure}")
+        events: list[tuple[str, str]] = []
+        for step in problem.get("steps", []):
+            events.append((step["on"], f"进展：{step['text']}" + _files(step)))
+        for closure in problem.get("closures", []):
+            who = f"（{closure['verified_by']}验收）" if closure.get("verified_by") else ""
+            events.append((closure["on"], f"销号：{closure['result']}{who}" + _files(closure)))
+            if closure.get("reopened"):
+                events.append((closure["reopened"]["on"], f"反弹：{closure['reopened']['reason']}"))
+        for day, text in events:
+            out.print(f"    {day}  {text}", soft_wrap=True)
+    if data.get("visits"):
+        out.print()
+        table = _table("督查、调度、约谈、回头看")
+        for header in ("日期", "类别", "人员或单位", "内容"):
+            table.add_column(header, overflow="fold")
+        for visit in data["visits"]:
+            table.add_row(visit["on"], visit["kind"], visit["by"], visit["text"])
+        out.print(table)
+    if data.get("acceptances"):
+        out.print()
+        table = _table("验收")
+        for header in ("日期", "验收单位", "等次", "得分", "备注"):
+            table.add_column(header, overflow="fold")
+        for item in data["acceptances"]:
+            score = item.get("score")
+            table.add_row(item["on"], item["by"], item["grade"],
+                          "" if score is None else f"{score:g}", item.get("note") or "")
+        out.print(table)
+
+
+def _files(record: dict[str, Any]) -> str:
+    files = record.get("evidence") or []
+    return f"［佐证：{'、'.join(files)}］" if files else ""

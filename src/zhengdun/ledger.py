@@ -1,0 +1,595 @@
+"""Ledger operations: every command that records something, as one function each.
+
+Each operation takes the workspace lock, refuses to write over the clerk's uncommitted hand
+edits, validates the change against the rules, splices it into the file (see ``store``),
+writes atomically and makes exactly one commit holding only the files it changed. If the commit
+fails, the file is put back, so the ledgers and the history never disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from zhengdun import history, store
+from zhengdun.errors import DataError, UserError
+from zhengdun.model import (
+    CENTRAL_CATEGORIES,
+    DEFAULT_SOURCES,
+    GRADES,
+    KINDS,
+    SCHEMA_VERSION,
+    VISIT_KINDS,
+    Acceptance,
+    Closure,
+    Config,
+    Ledger,
+    Problem,
+    Reopening,
+    Responsibility,
+    Step,
+    Visit,
+    ledger_findings,
+)
+from zhengdun.workspace import (
+    CONFIG_NAME,
+    EVIDENCE,
+    LEDGERS,
+    SLUG_RE,
+    TEMPLATES,
+    LoadedLedger,
+    Workspace,
+    load_ledger,
+    locate,
+    parse_ref,
+    resolve_org,
+    slug_for,
+    validate,
+)
+
+
+@dataclass
+class Receipt:
+    """What a changing command did: the commit it made and what to tell the clerk."""
+
+    action: str
+    ref: str
+    commit: str
+    said: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- init
+
+
+GITIGNORE = """\
+# zhengdun: derived data and temporary files, never part of the ledger
+.zhengdun/
+.zhengdun.lock
+.*.tmp
+~$*
+.DS_Store
+Thumbs.db
+"""
+
+CONFIG_HEADER = """\
+# zhengdun 台账工作区配置。可以手工修改，改后运行 zhengdun commit -m "说明" 记录。
+# categories 是软弱涣散类型目录（代码: 名称），可增加本地类型；sources 是问题来源目录。
+"""
+
+
+def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | None,
+                   timezone: str = "Asia/Shanghai") -> Receipt:
+    """Create a workspace: config, folders, a git repository, and the first commit."""
+    folder = folder.resolve()
+    if (folder / CONFIG_NAME).exists():
+        raise UserError(f"{folder} 已经是台账工作区（已有 {CONFIG_NAME}）",
+                        "不需要重复初始化；直接在其中运行 zhengdun org add 登记村(社区)")
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} 是一个文件，不能作为工作区")
+    if folder.is_dir() and any(p.name != ".git" for p in folder.iterdir()):
+        raise UserError(f"文件夹 {folder} 不是空的",
+                        "请指定一个新的或空的文件夹，例如 zhengdun init 示范县台账")
+    prefix = doc_prefix or _default_prefix(county)
+    data = {"schema_version": SCHEMA_VERSION, "county": county, "issuer": issuer,
+            "doc_prefix": prefix, "timezone": timezone, "categories": dict(CENTRAL_CATEGORIES),
+            "sources": list(DEFAULT_SOURCES)}
+    try:
+        Config.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(f"配置无效：{exc.errors()[0]['msg']}") from None
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    fresh_repo = history.git_dir(folder) is None
+    try:
+        if fresh_repo:
+            history.init(folder)
+        for name in (LEDGERS, TEMPLATES, EVIDENCE):
+            (folder / name).mkdir(exist_ok=True)
+            (folder / name / ".gitkeep").write_bytes(b"")
+        (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+        store.write_atomic(folder / CONFIG_NAME, store.dump(data, CONFIG_HEADER).encode())
+        paths = [CONFIG_NAME, ".gitignore", *(f"{n}/.gitkeep" for n in
+                                               (LEDGERS, TEMPLATES, EVIDENCE))]
+        message = history.message("init", "workspace", f"{county}软弱涣散基层党组织整顿台账")
+        commit = history.commit(folder, paths, message, new_paths=paths)
+    except UserError:
+        _undo_init(folder, created, fresh_repo)
+        raise
+    return Receipt("init", "workspace", commit,
+                   f"已建立{county}台账工作区：{folder}", {"root": str(folder)})
+
+
+def _undo_init(folder: Path, created: bool, fresh_repo: bool) -> None:
+    import shutil
+
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for name in (CONFIG_NAME, ".gitignore"):
+        (folder / name).unlink(missing_ok=True)
+    for name in (LEDGERS, TEMPLATES, EVIDENCE):
+        (folder / name / ".gitkeep").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (folder / name).rmdir()
+    if fresh_repo:
+        shutil.rmtree(folder / ".git", ignore_errors=True)
+
+
+def _default_prefix(county: str) -> str:
+    core = county.removesuffix("县").removesuffix("市").removesuffix("区") or county
+    return f"{core[:1]}组通"
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def _dirty_refusal(ws: Workspace, rel: str, code: str) -> UserError:
+    if code == "??":
+        return UserError(f"{rel} 是新文件，还没有记录到历史中，zhengdun 不会在它上面继续记录",
+                         "如果这个文件是手工建立的，请先检查并运行 zhengdun commit -m \"说明\" 记录；"
+                         "如果不需要，删除它")
+    return UserError(f"{rel} 有未记录的手工修改，zhengdun 不会覆盖它们",
+                     f"请先运行 zhengdun commit -m \"说明\" 记录这些修改，"
+                     f"或运行 git checkout -- {rel} 放弃这些修改，然后重新运行刚才的命令")
+
+
+def _rule_check(ws: Workspace, loaded: LoadedLedger, new: Ledger) -> None:
+    findings = [f for f in ledger_findings(new, ws.config, ws.today(), ws.evidence_problem)
+                if f.severity == "error"]
+    if findings:
+        located = locate(loaded.doc, ws.rel(loaded.doc.path), findings)
+        raise DataError(f"这样记录后，{ws.rel(loaded.doc.path)} 将不符合台账规则，本次未记录",
+                        located, "如果是文件中原有的问题，请先运行 zhengdun check 查看并修正")
+
+
+def _record(ws: Workspace, slug: str, action: str, ref: str, summary: str,
+            change: Callable[[Ledger], tuple[Ledger, list[store.Edit]]],
+            evidence: Sequence[str] = ()) -> tuple[str, Ledger]:
+    """Apply one change to one ledger and commit it; returns (commit id, new ledger)."""
+    path = ws.ledger_path(slug)
+    rel = ws.rel(path)
+    with ws.lock():
+        history.preflight(ws.root)
+        watched = [rel, *evidence]
+        states = {s.path: s for s in history.status(ws.root, watched)}
+        if rel in states:
+            raise _dirty_refusal(ws, rel, states[rel].code)
+        loaded = load_ledger(ws, slug)
+        new, edits = change(loaded.ledger)
+        _rule_check(ws, loaded, new)
+
+        def accept(data: Any) -> bool:
+            try:
+                return Ledger.model_validate(data) == new
+            except ValidationError:
+                return False
+
+        text = store.apply_edits(loaded.doc, edits, accept)
+        store.write_atomic(path, loaded.doc.encode(text), rel)
+        new_evidence = [p for p in evidence if p in states]
+        try:
+            commit = history.commit(ws.root, [rel, *new_evidence],
+                                    history.message(action, ref, summary),
+                                    new_paths=[p for p in new_evidence if states[p].untracked])
+        except BaseException:
+            store.restore(path, loaded.doc.raw)
+            raise
+    return commit, new
+
+
+def _problem_ref(ws: Workspace, ref: str) -> tuple[str, int]:
+    org, number = parse_ref(ref)
+    return resolve_org(ws, org), number
+
+
+def _find_problem(ledger: Ledger, slug: str, number: int) -> tuple[int, Problem]:
+    problem = ledger.problem(number)
+    if problem is None:
+        known = "、".join(str(p.id) for p in ledger.problems) or "（还没有登记问题）"
+        raise UserError(f"{ledger.name}（{slug}）没有 {number} 号问题",
+                        f"现有问题编号：{known}。运行 zhengdun show {slug} 查看问题清单")
+    return ledger.problem_index(number), problem
+
+
+def _check_day(ws: Workspace, day: date, what: str) -> None:
+    today = ws.today()
+    if day > today:
+        raise UserError(f"{what} {day} 晚于今天（{today}），不能记录未来的事",
+                        "请核对日期；不写 --on 时默认为今天")
+
+
+def _check_category(ws: Workspace, code: str) -> None:
+    if code not in ws.config.categories:
+        listed = "；".join(f"{c} {n}" for c, n in ws.config.categories.items())
+        raise UserError(f"类型“{code}”不在类型目录中",
+                        f"可用的类型代码：{listed}。需要本地类型的，在 {CONFIG_NAME} 的 "
+                        f"categories 中增加")
+
+
+def _evidence(ws: Workspace, items: Sequence[str]) -> list[str]:
+    return [ws.evidence_ref(item) for item in items]
+
+
+def _nonempty(value: str, what: str) -> str:
+    if not value.strip():
+        raise UserError(f"{what}不能为空")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise UserError(f"{what}中含有无法保存的字符（不完整的 Unicode 编码）",
+                        "请检查终端的字符编码是否为 UTF-8")
+    return value
+
+
+# --------------------------------------------------------------------------- organizations
+
+
+def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date,
+            categories: Sequence[str], slug: str | None = None) -> Receipt:
+    """认定: register an organization under rectification (one new ledger file)."""
+    _nonempty(name, "村(社区)名称")
+    _nonempty(township, "所属乡镇")
+    if kind not in KINDS:
+        raise UserError(f"类别“{kind}”不对，应为 村 或 社区")
+    if not categories:
+        raise UserError("至少要指定一个软弱涣散类型（--category）",
+                        "例如 --category 10；可以写多次")
+    for code in categories:
+        _check_category(ws, code)
+    _check_day(ws, designated, "认定日期")
+    taken = set(ws.slugs())
+    for existing in taken:
+        other = store.peek_top_scalar(ws.ledger_path(existing), "name")
+        if other == name:
+            raise UserError(f"{name} 已经登记过了（{existing}）",
+                            f"运行 zhengdun show {existing} 查看它的台账")
+    if slug is not None:
+        if not SLUG_RE.fullmatch(slug):
+            raise UserError(f"简称“{slug}”不可用：只能用小写字母、数字和“-”，以字母或数字开头，"
+                            "不超过64个字符", "例如 --slug chengdong")
+        if slug in taken:
+            raise UserError(f"简称 {slug} 已被占用", "请换一个，例如在后面加上乡镇拼音")
+    else:
+        slug = slug_for(name, taken)
+    ledger = Ledger(schema_version=1, name=name, kind=kind, township=township,
+                    designated_on=designated, categories=list(dict.fromkeys(categories)))
+    path = ws.ledger_path(slug)
+    rel = ws.rel(path)
+    text = store.dump(ledger.to_data())
+    if Ledger.model_validate(store.parse(text).data) != ledger:  # pragma: no cover - safety
+        raise UserError("内部错误：新台账文件无法正确写出，未记录")
+    with ws.lock():
+        history.preflight(ws.root)
+        if path.exists():
+            raise UserError(f"{rel} 已经存在", "请用 --slug 指定另一个简称")
+        ws.ledgers_dir.mkdir(exist_ok=True)
+        store.write_atomic(path, text.encode(), rel)
+        try:
+            commit = history.commit(ws.root, [rel], history.message("org-add", slug, name),
+                                    new_paths=[rel])
+        except BaseException:
+            store.restore(path, None)
+            raise
+    return Receipt("org-add", slug, commit, f"已登记 {name}（简称 {slug}，文件 {rel}）",
+                   {"slug": slug, "file": rel})
+
+
+RESPONSIBILITY_FIELDS = ("county_leader", "township_lead", "branch_secretary", "first_secretary",
+                         "work_team")
+
+
+def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
+    """Change an organization's fields and 责任清单 (only the given ones)."""
+    slug = resolve_org(ws, org)
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise UserError("没有指定要修改的内容",
+                        "例如 zhengdun org set 城东社区 --first-secretary 赵六；"
+                        "运行 zhengdun org set --help 查看可改的项目")
+    for key, value in changes.items():
+        if isinstance(value, str):
+            _nonempty(value, key)
+    if "kind" in changes and changes["kind"] not in KINDS:
+        raise UserError(f"类别“{changes['kind']}”不对，应为 村 或 社区")
+    for code in changes.get("categories", []):
+        _check_category(ws, code)
+    if "designated_on" in changes:
+        _check_day(ws, changes["designated_on"], "认定日期")
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        top = {k: v for k, v in changes.items() if k in Ledger.model_fields}
+        duty = {k: v for k, v in changes.items() if k in Responsibility.model_fields}
+        updated_duty = ledger.responsibility.model_copy(update=duty)
+        new = ledger.model_copy(update={**top, "responsibility": updated_duty})
+        edits: list[store.Edit] = [store.Set((), k, v) for k, v in top.items()]
+        if duty:
+            if ledger.responsibility == Responsibility():
+                edits.append(store.Set((), "responsibility", updated_duty.to_data()))
+            else:
+                edits += [store.Set(("responsibility",), k, v) for k, v in duty.items()]
+        return Ledger.model_validate(new.to_data()), edits
+
+    said = "、".join(f"{_LABELS.get(k, k)}" for k in changes)
+    commit, new = _record(ws, slug, "org-set", slug, said, change)
+    return Receipt("org-set", slug, commit, f"已更新 {new.name} 的{said}")
+
+
+_LABELS = {"name": "名称", "township": "所属乡镇", "kind": "类别", "designated_on": "认定日期",
+           "categories": "软弱涣散类型", "county_leader": "包联县级领导",
+           "township_lead": "包村乡镇领导", "branch_secretary": "党组织书记",
+           "first_secretary": "第一书记", "paired_units": "结对帮扶单位",
+           "work_team": "驻村工作队"}
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, owner: str,
+                source: str | None = None, found: date | None = None,
+                measures: Sequence[str] = ()) -> Receipt:
+    """登记问题: add a problem to an organization's 问题清单; returns its ``ORG/N``."""
+    slug = resolve_org(ws, org)
+    _nonempty(title, "问题")
+    _nonempty(owner, "责任人")
+    for measure in measures:
+        _nonempty(measure, "整改措施")
+    _check_category(ws, category)
+    if source is not None and source not in ws.config.sources:
+        raise UserError(f"来源“{source}”不在来源目录中",
+                        f"可用的来源：{'、'.join(ws.config.sources)}。需要新来源的，在 "
+                        f"{CONFIG_NAME} 的 sources 中增加")
+    found_on = found or ws.today()
+    _check_day(ws, found_on, "发现日期")
+    if due < found_on:
+        raise UserError(f"整改时限 {due} 早于发现日期 {found_on}", "请核对 --due 和 --found")
+    number: list[int] = []
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        problem = Problem(id=ledger.next_problem_id(), title=title, category=category,
+                          source=source, found_on=found_on, due=due, owner=owner,
+                          measures=list(measures))
+        number.append(problem.id)
+        new = ledger.model_copy(update={"problems": [*ledger.problems, problem]})
+        item = problem.to_data()
+        return new, [store.Append((), "problems", item, [p.to_data() for p in new.problems])]
+
+    slug_ref = f"{slug}/{resolve_next(ws, slug)}"
+    commit, _ = _record(ws, slug, "add", slug_ref, title, change)
+    ref = f"{slug}/{number[0]}"
+    return Receipt("add", ref, commit, f"已登记问题 {ref}", {"ref": ref})
+
+
+def resolve_next(ws: Workspace, slug: str) -> int:
+    """The number the next problem of ``slug`` will get."""
+    return load_ledger(ws, slug).ledger.next_problem_id()
+
+
+def record_step(ws: Workspace, ref: str, text: str, on: date | None = None,
+                evidence: Sequence[str] = ()) -> Receipt:
+    """整改进展: record one rectification step of a problem."""
+    slug, number = _problem_ref(ws, ref)
+    _nonempty(text, "整改进展")
+    day = on or ws.today()
+    _check_day(ws, day, "进展日期")
+    files = _evidence(ws, evidence)
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        index, problem = _find_problem(ledger, slug, number)
+        if day < problem.found_on:
+            raise UserError(f"进展日期 {day} 早于问题的发现日期 {problem.found_on}",
+                            "请核对 --on")
+        if problem.steps and day < max(s.on for s in problem.steps):
+            last = max(s.on for s in problem.steps)
+            raise UserError(f"进展日期 {day} 早于上一条进展（{last}）",
+                            "整改进展按日期先后记录；补录更早的进展请手工编辑后用 zhengdun commit 记录")
+        step = Step(on=day, text=text, evidence=files)
+        updated = problem.model_copy(update={"steps": [*problem.steps, step]})
+        new = _replace_problem(ledger, index, updated)
+        return new, [store.Append(("problems", index), "steps", step.to_data(),
+                                  [s.to_data() for s in updated.steps])]
+
+    canonical = f"{slug}/{number}"
+    commit, _ = _record(ws, slug, "step", canonical, text, change, files)
+    return Receipt("step", canonical, commit, f"已记录 {canonical} 的整改进展（{day}）")
+
+
+def close_problem(ws: Workspace, ref: str, result: str, on: date | None = None,
+                  verified_by: str | None = None, evidence: Sequence[str] = ()) -> Receipt:
+    """销号: close a rectified problem, with its result, verifier and evidence."""
+    slug, number = _problem_ref(ws, ref)
+    if not result.strip():
+        raise UserError("销号必须写明整改结果（--result）",
+                        "例如 --result \"新增停车位120个\"")
+    _nonempty(result, "整改结果")
+    if verified_by is not None:
+        _nonempty(verified_by, "验收人")
+    day = on or ws.today()
+    _check_day(ws, day, "销号日期")
+    files = _evidence(ws, evidence)
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        index, problem = _find_problem(ledger, slug, number)
+        if problem.state_on() == "closed":
+            raise UserError(f"{slug}/{number} 已于 {problem.closed_on()} 销号，不能重复销号",
+                            f"如果问题反弹，请先运行 zhengdun reopen {slug}/{number} --reason 原因")
+        if day < problem.found_on:
+            raise UserError(f"销号日期 {day} 早于问题的发现日期 {problem.found_on}")
+        if problem.steps and day < max(s.on for s in problem.steps):
+            raise UserError(f"销号日期 {day} 早于最后一条整改进展（{max(s.on for s in problem.steps)}）",
+                            "请核对 --on")
+        if problem.closures and problem.closures[-1].reopened is not None \
+                and day < problem.closures[-1].reopened.on:
+            raise UserError(f"销号日期 {day} 早于反弹日期 {problem.closures[-1].reopened.on}")
+        closure = Closure(on=day, result=result, verified_by=verified_by, evidence=files)
+        updated = problem.model_copy(update={"closures": [*problem.closures, closure]})
+        new = _replace_problem(ledger, index, updated)
+        return new, [store.Append(("problems", index), "closures", closure.to_data(),
+                                  [c.to_data() for c in updated.closures])]
+
+    canonical = f"{slug}/{number}"
+    commit, _ = _record(ws, slug, "close", canonical, result, change, files)
+    return Receipt("close", canonical, commit, f"{canonical} 已销号（{day}）")
+
+
+def reopen_problem(ws: Workspace, ref: str, reason: str, on: date | None = None) -> Receipt:
+    """反弹: a closed problem came back; the earlier closure is kept."""
+    slug, number = _problem_ref(ws, ref)
+    _nonempty(reason, "反弹原因")
+    day = on or ws.today()
+    _check_day(ws, day, "反弹日期")
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        index, problem = _find_problem(ledger, slug, number)
+        if problem.state_on() != "closed":
+            raise UserError(f"{slug}/{number} 尚未销号，无需重新打开",
+                            "只有已销号的问题才能记录反弹")
+        last = problem.closures[-1]
+        if day < last.on:
+            raise UserError(f"反弹日期 {day} 早于销号日期 {last.on}", "请核对 --on")
+        reopened = Reopening(on=day, reason=reason)
+        closures = [*problem.closures[:-1], last.model_copy(update={"reopened": reopened})]
+        new = _replace_problem(ledger, index, problem.model_copy(update={"closures": closures}))
+        edit = store.Set(("problems", index, "closures", len(closures) - 1), "reopened",
+                         reopened.to_data())
+        return new, [edit]
+
+    canonical = f"{slug}/{number}"
+    commit, _ = _record(ws, slug, "reopen", canonical, reason, change)
+    return Receipt("reopen", canonical, commit, f"{canonical} 已重新打开（反弹，{day}）")
+
+
+def _replace_problem(ledger: Ledger, index: int, problem: Problem) -> Ledger:
+    problems = list(ledger.problems)
+    problems[index] = problem
+    return ledger.model_copy(update={"problems": problems})
+
+
+# --------------------------------------------------------------------------- visits, acceptance
+
+
+def record_visit(ws: Workspace, org: str, kind: str, by: str, text: str,
+                 on: date | None = None, evidence: Sequence[str] = ()) -> Receipt:
+    """督查 / 调度 / 约谈 / 回头看: record a visit to an organization."""
+    slug = resolve_org(ws, org)
+    if kind not in VISIT_KINDS:
+        raise UserError(f"类别“{kind}”不对", f"应为 {'、'.join(VISIT_KINDS)} 之一")
+    _nonempty(by, "人员或单位")
+    _nonempty(text, "内容")
+    day = on or ws.today()
+    _check_day(ws, day, "日期")
+    files = _evidence(ws, evidence)
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        visit = Visit(on=day, kind=kind, by=by, text=text, evidence=files)
+        new = ledger.model_copy(update={"visits": [*ledger.visits, visit]})
+        return new, [store.Append((), "visits", visit.to_data(),
+                                  [v.to_data() for v in new.visits])]
+
+    commit, new = _record(ws, slug, "visit", slug, f"{kind} {by}", change, files)
+    return Receipt("visit", slug, commit, f"已记录 {new.name} 的{kind}（{day}）")
+
+
+def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | None = None,
+                      score: float | None = None, note: str | None = None) -> Receipt:
+    """验收: record an acceptance with its grade (合格 means 转化)."""
+    slug = resolve_org(ws, org)
+    if grade not in GRADES:
+        raise UserError(f"验收等次“{grade}”不对", f"应为 {'、'.join(GRADES)} 之一")
+    _nonempty(by, "验收单位")
+    if score is not None and not 0 <= score <= 100:
+        raise UserError(f"得分 {score:g} 不在 0 到 100 之间")
+    day = on or ws.today()
+    _check_day(ws, day, "验收日期")
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        if day < ledger.designated_on:
+            raise UserError(f"验收日期 {day} 早于认定日期 {ledger.designated_on}")
+        if grade == "合格":
+            still_open = [p for p in ledger.problems
+                          if p.exists_on(day) and not p.is_closed_on(day)]
+            if still_open:
+                listed = "；".join(f"{slug}/{p.id} {p.title}" for p in still_open[:10])
+                raise UserError(f"{ledger.name} 还有 {len(still_open)} 个问题未销号，不能验收为合格："
+                                f"{listed}",
+                                "请先把问题全部销号；如果验收结论是基本合格或不合格，用 --grade 写明")
+        acceptance = Acceptance(on=day, by=by, grade=grade, score=score, note=note)
+        new = ledger.model_copy(update={"acceptances": [*ledger.acceptances, acceptance]})
+        return new, [store.Append((), "acceptances", acceptance.to_data(),
+                                  [a.to_data() for a in new.acceptances])]
+
+    commit, new = _record(ws, slug, "accept", slug, grade, change)
+    return Receipt("accept", slug, commit, f"已记录 {new.name} 的验收：{grade}（{day}）")
+
+
+# --------------------------------------------------------------------------- hand edits
+
+
+def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
+    """Validate the clerk's hand edits of ledgers and config, then record them in one commit."""
+    if not message_text.strip():
+        raise UserError("请用 -m 写明这次修改的说明", "例如 zhengdun commit -m \"更正城东社区1号问题的整改时限\"")
+    with ws.lock():
+        history.preflight(ws.root)
+        changed = [s for s in history.status(ws.root, [CONFIG_NAME, LEDGERS, EVIDENCE])]
+        if not changed:
+            raise UserError("没有需要记录的手工修改（台账文件与上次记录相同）")
+        deleted = [s.path for s in changed if "D" in s.code and s.path.startswith(f"{LEDGERS}/")]
+        if deleted:
+            raise UserError(f"台账文件被删除：{'、'.join(deleted)}。台账记录不能删除",
+                            f"请运行 git checkout -- {' '.join(deleted)} 恢复")
+        from zhengdun.workspace import load_config
+
+        findings = []
+        refs: list[str] = []
+        config_changed = any(s.path == CONFIG_NAME for s in changed)
+        config = load_config(ws.root) if config_changed else ws.config
+        checked = Workspace(ws.root, config)
+        for entry in changed:
+            if entry.path == CONFIG_NAME:
+                refs.append("config")
+                continue
+            if not (entry.path.startswith(f"{LEDGERS}/") and entry.path.endswith(".yaml")):
+                continue
+            path = ws.root / entry.path
+            doc = store.read(path, entry.path)
+            ledger, found = validate(doc, Ledger, entry.path)
+            if ledger is None:
+                findings += found
+                continue
+            if path.stem not in refs:
+                refs.append(path.stem)
+            rules = ledger_findings(ledger, config, checked.today(), checked.evidence_problem)
+            findings += locate(doc, entry.path, [f for f in rules if f.severity == "error"])
+        if findings:
+            raise DataError("手工修改中有错误，未记录", findings, "请修正后重新运行 zhengdun commit")
+        paths = [s.path for s in changed]
+        ref = ",".join(refs) if refs else "workspace"
+        commit = history.commit(ws.root, paths, history.message("commit", ref, message_text),
+                                new_paths=[s.path for s in changed if s.untracked])
+    return Receipt("commit", ref, commit, f"已记录手工修改：{'、'.join(paths)}",
+                   {"files": paths})

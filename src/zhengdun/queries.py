@@ -1,0 +1,159 @@
+"""Reading the ledgers: problem lists, one organization's 台账, the list of organizations.
+
+Each function returns plain data (dicts and lists), the same the CLI prints with ``--json``
+and shows as tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from zhengdun.errors import UserError
+from zhengdun.model import STATE_LABELS, Ledger, Problem
+from zhengdun.workspace import LoadedLedger, Workspace, load_all, load_ledger, resolve_org
+
+
+def problem_row(slug: str, ledger: Ledger, problem: Problem, day: date,
+                catalog: dict[str, str]) -> dict[str, Any]:
+    """One problem as a flat record, judged on ``day``."""
+    state = problem.state_on(day)
+    last_step = max((s.on for s in problem.steps if s.on <= day), default=None)
+    return {
+        "ref": f"{slug}/{problem.id}",
+        "org": slug,
+        "org_name": ledger.name,
+        "township": ledger.township,
+        "id": problem.id,
+        "title": problem.title,
+        "category": problem.category,
+        "category_name": catalog.get(problem.category, ""),
+        "source": problem.source,
+        "owner": problem.owner,
+        "found_on": problem.found_on.isoformat(),
+        "due": problem.due.isoformat(),
+        "state": state,
+        "state_label": STATE_LABELS[state],
+        "closed_on": (d.isoformat() if (d := problem.closed_on(day)) else None),
+        "overdue": problem.is_overdue_on(day),
+        "days_overdue": problem.days_overdue_on(day),
+        "steps": len([s for s in problem.steps if s.on <= day]),
+        "last_step": last_step.isoformat() if last_step else None,
+    }
+
+
+@dataclass(frozen=True)
+class ProblemFilter:
+    """The filters of ``zhengdun list``."""
+
+    org: str | None = None
+    township: str | None = None
+    category: str | None = None
+    status: str | None = None  # "open" | "closed" | "overdue"
+    due_within: int | None = None
+
+
+def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
+                  ) -> dict[str, Any]:
+    """Problems found by ``as_of`` (default today) that pass the filter, by township and name."""
+    day = as_of or ws.today()
+    if flt.due_within is not None and flt.due_within < 0:
+        raise UserError("--due-within 的天数不能为负数")
+    if flt.category is not None and flt.category not in ws.config.categories:
+        listed = "；".join(f"{c} {n}" for c, n in ws.config.categories.items())
+        raise UserError(f"类型“{flt.category}”不在类型目录中", f"可用的类型代码：{listed}")
+    loaded = ([load_ledger(ws, resolve_org(ws, flt.org))] if flt.org else load_all(ws))
+    if flt.township is not None:
+        townships = sorted({item.ledger.township for item in load_all(ws)}) \
+            if flt.org else sorted({item.ledger.township for item in loaded})
+        if flt.township not in townships:
+            raise UserError(f"没有乡镇“{flt.township}”的村(社区)",
+                            f"现有乡镇：{'、'.join(townships)}" if townships else None)
+    rows = []
+    horizon = day + timedelta(days=flt.due_within) if flt.due_within is not None else None
+    for item in sorted(loaded, key=lambda i: (i.ledger.township, i.ledger.name)):
+        ledger = item.ledger
+        if flt.township is not None and ledger.township != flt.township:
+            continue
+        for problem in ledger.problems:
+            if not problem.exists_on(day):
+                continue
+            if flt.category is not None and problem.category != flt.category:
+                continue
+            closed = problem.is_closed_on(day)
+            if flt.status == "open" and closed:
+                continue
+            if flt.status == "closed" and not closed:
+                continue
+            if flt.status == "overdue" and not problem.is_overdue_on(day):
+                continue
+            if horizon is not None and (closed or not day <= problem.due <= horizon):
+                continue
+            rows.append(problem_row(item.slug, ledger, problem, day, ws.config.categories))
+    return {"as_of": day.isoformat(), "count": len(rows), "problems": rows}
+
+
+def org_summary(item: LoadedLedger, day: date) -> dict[str, Any]:
+    """One organization's counts on ``day``: the line of ``org list``."""
+    ledger = item.ledger
+    found = [p for p in ledger.problems if p.exists_on(day)]
+    closed = [p for p in found if p.is_closed_on(day)]
+    last = ledger.last_activity(day)
+    duty = ledger.responsibility
+    return {
+        "slug": item.slug,
+        "name": ledger.name,
+        "kind": ledger.kind,
+        "township": ledger.township,
+        "designated_on": ledger.designated_on.isoformat(),
+        "categories": list(ledger.categories),
+        "stage": ledger.stage_on(day),
+        "problems": len(found),
+        "closed": len(closed),
+        "open": len(found) - len(closed),
+        "overdue": len([p for p in found if p.is_overdue_on(day)]),
+        "last_activity": last.isoformat() if last else None,
+        "county_leader": duty.county_leader,
+        "first_secretary": duty.first_secretary,
+    }
+
+
+def list_orgs(ws: Workspace, as_of: date | None = None) -> dict[str, Any]:
+    """Every organization with its counts, by township and name."""
+    day = as_of or ws.today()
+    loaded = sorted(load_all(ws), key=lambda i: (i.ledger.township, i.ledger.name))
+    return {"as_of": day.isoformat(), "count": len(loaded),
+            "organizations": [org_summary(item, day) for item in loaded]}
+
+
+def show_org(ws: Workspace, org: str, as_of: date | None = None) -> dict[str, Any]:
+    """One organization's whole 台账, with the state of each problem on ``as_of``."""
+    day = as_of or ws.today()
+    item = load_ledger(ws, resolve_org(ws, org))
+    ledger = item.ledger
+    data = ledger.to_data()
+    data["slug"] = item.slug
+    data["file"] = ws.rel(item.doc.path)
+    data["as_of"] = day.isoformat()
+    data["summary"] = org_summary(item, day)
+    data["category_names"] = {c: ws.config.categories.get(c, "") for c in ledger.categories}
+    for problem, entry in zip(ledger.problems, data.get("problems", []), strict=True):
+        state = problem.state_on(day)
+        entry["ref"] = f"{item.slug}/{problem.id}"
+        entry["state"] = state
+        entry["state_label"] = STATE_LABELS[state]
+        entry["overdue"] = problem.is_overdue_on(day)
+        entry["days_overdue"] = problem.days_overdue_on(day)
+    result: dict[str, Any] = _jsonable(data)
+    return result
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,720 @@
+"""Reading and writing the YAML files: the only module that imports a YAML library.
+
+Reading uses libyaml's C parser (through PyYAML) with the YAML 1.2 core schema, because
+parsing dominates every report over many ledgers (see PERF-NOTES). The nodes it composes carry
+line and column marks, so every finding can point at the clerk's line.
+
+Writing never re-serialises a whole file the clerk may have touched. A command describes its
+change as an :class:`Append` or :class:`Set` at a path; the change is spliced into the text as a
+few new or replaced lines, in zhengdun's layout, and everything else — comments, key order,
+quoting, blank lines — stays byte for byte. The result is parsed again and must equal what the
+command meant to write; if it does not (an unusual hand-made layout), the same change is made
+with ruamel.yaml's round-trip dumper instead, and checked the same way.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from zhengdun.errors import UserError
+
+#: Ledgers are small; a file this large in ledgers/ is a mistake, not a village.
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+DataPath = tuple[str | int, ...]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class YamlError(UserError):
+    """A file that cannot be read as YAML (or not as our YAML); points at a line."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.line = line  # 1-based
+        self.column = column  # 1-based
+
+
+# --------------------------------------------------------------------------- reading
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _Core12Resolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema: ``no``, ``on``, ``010`` and ``1:20`` are what they look like.
+
+    Dates are not resolved: they stay text and the model parses them, so an impossible date
+    is reported as such instead of failing inside the parser.
+    """
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}  # noqa: RUF012
+
+
+_Core12Resolver.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Core12Resolver.add_implicit_resolver(
+    _INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"))
+_Core12Resolver.add_implicit_resolver(
+    _FLOAT,
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+_Core12Resolver.add_implicit_resolver(
+    _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+
+try:  # libyaml's parser; the pure-Python one gives the same nodes, only slower
+    from yaml import CParser as _Parser  # type: ignore[attr-defined]
+
+    class _Loader(_Parser, _Core12Resolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            _Parser.__init__(self, stream)
+            _Core12Resolver.__init__(self)
+
+except ImportError:  # pragma: no cover - only without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Loader(Reader, Scanner, Parser, Composer, _Core12Resolver):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+            _Core12Resolver.__init__(self)
+
+
+_PROBLEM_ZH = [
+    ("found character '\\t' that cannot start any token", "这里有制表符（Tab），YAML 只能用空格缩进"),
+    ("found a tab character", "这里有制表符（Tab），YAML 只能用空格缩进"),
+    ("mapping values are not allowed here",
+     "这里不能出现“: ”：可能是缩进不对，或文字中含有“: ”需要加引号"),
+    ("could not find expected ':'", "找不到应有的冒号“:”，可能是缩进不对或引号没有配对"),
+    ("did not find expected key", "缩进不一致：这一行与上下文的对齐方式不符"),
+    ("did not find expected '-' indicator", "列表缩进不一致：这一行应以“- ”开头或与上一项对齐"),
+    ("found undefined alias", "引用了未定义的别名（*）"),
+    ("found unexpected end of stream", "文件意外结束：可能是引号或括号没有配对"),
+    ("found unknown escape character", "双引号中的转义字符“\\”不正确"),
+    ("found character that cannot start any token", "这个字符不能出现在此处，文字中含有特殊符号时请加引号"),
+    ("control characters are not allowed", "文件中含有不可见的控制字符"),
+    ("expected <block end>, but found", "缩进不一致：这一行与上一层级没有对齐"),
+    ("but found another document", "文件中只能有一个文档（不要使用“---”分隔）"),
+]
+
+
+def _translate(problem: str) -> str:
+    for english, chinese in _PROBLEM_ZH:
+        if english in problem:
+            return chinese
+    return f"YAML 格式错误（{problem}）"
+
+
+def decode(raw: bytes, name: str) -> tuple[str, bool, str]:
+    """Bytes to text: returns (text without BOM, had BOM, newline used)."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlError(f"{name} 有 {len(raw) // (1024 * 1024)} MB，远超一个台账文件应有的大小",
+                        hint="请确认放入 ledgers/ 的是台账文件，而不是照片或其他材料"
+                             "（佐证材料请放在 evidence/ 中）")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        try:
+            raw.decode("gbk")
+            guess = "看起来是 GBK 编码（Windows 中文系统的记事本、Excel 常用）"
+        except UnicodeDecodeError:
+            guess = "不是 UTF-8 编码"
+        raise YamlError(f"{name} {guess}，zhengdun 只读 UTF-8 文件", line, 1,
+                        hint="请用编辑器“另存为 UTF-8”，或运行 "
+                             f"iconv -f GBK -t UTF-8 {name} -o {name}.utf8 后替换原文件") from None
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]
+    newline = "\r\n" if "\r\n" in text[:4096] else "\n"
+    return text, bom, newline
+
+
+@dataclass
+class Parsed:
+    """A parsed YAML text: the plain data, the node tree, and where each path sits."""
+
+    data: Any
+    root: Node | None
+    marks: dict[DataPath, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[DataPath, tuple[int, int]] = field(default_factory=dict)
+
+
+def parse(text: str, *, marks: bool = False) -> Parsed:
+    """Parse one YAML document into plain data (dict, list, str, int, float, bool, None)."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise YamlError(_translate(str(exc.problem or exc.context)), line, column) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(_translate(str(exc))) from None
+    finally:
+        loader.dispose()
+    parsed = Parsed(None, root)
+    if root is not None:
+        builder = _Builder(parsed if marks else None)
+        parsed.data = builder.build(root, ())
+    return parsed
+
+
+class _Builder:
+    """Nodes to plain data, refusing what our files never hold (tags, aliases, duplicates)."""
+
+    def __init__(self, parsed: Parsed | None) -> None:
+        self.parsed = parsed
+        self.seen: set[int] = set()
+
+    def fail(self, node: Node, message: str, hint: str | None = None) -> YamlError:
+        return YamlError(message, node.start_mark.line + 1, node.start_mark.column + 1, hint)
+
+    def build(self, node: Node, path: DataPath) -> Any:
+        if id(node) in self.seen:
+            raise self.fail(node, "台账文件中不能使用 YAML 锚点和别名（& 和 *）",
+                            "请把别名处的内容直接写出来")
+        if self.parsed is not None:
+            self.parsed.marks[path] = (node.start_mark.line, node.start_mark.column)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        self.seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ:
+                raise self.unsupported_tag(node)
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            if node.tag != _MAP:
+                raise self.unsupported_tag(node)
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    raise self.fail(key_node, "键必须是简单的文字")
+                key = self.scalar(key_node)
+                if isinstance(key, float | bool) or key is None:
+                    raise self.fail(key_node, f"键 {key_node.value!r} 无效")
+                if key in out:
+                    raise self.fail(key_node, f"键“{key}”重复出现",
+                                    "同一层级中每个键只能出现一次，请删除或合并重复的一项")
+                if self.parsed is not None:
+                    self.parsed.key_marks[(*path, key)] = (key_node.start_mark.line,
+                                                          key_node.start_mark.column)
+                out[key] = self.build(value_node, (*path, key))
+            return out
+        raise self.fail(node, "无法识别的 YAML 内容")  # pragma: no cover
+
+    def unsupported_tag(self, node: Node) -> YamlError:
+        return self.fail(node, f"不支持 YAML 标签 {node.tag}",
+                         "台账文件中不要使用以“!”开头的标签；如果这是文字，请加引号")
+
+    def scalar(self, node: ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            return value
+        if tag == _INT:
+            if value.startswith("0o"):
+                return int(value[2:], 8)
+            if value.startswith("0x"):
+                return int(value[2:], 16)
+            return int(value)
+        if tag == _FLOAT:
+            lowered = value.lower()
+            if lowered.endswith("inf"):
+                return float("-inf") if value.startswith("-") else float("inf")
+            if lowered == ".nan":
+                return float("nan")
+            return float(value)
+        if tag == _BOOL:
+            return value.lower() == "true"
+        if tag == _NULL:
+            return None
+        raise self.unsupported_tag(node)
+
+
+@dataclass
+class Document:
+    """One file as read: its bytes, its text, and how it was laid out."""
+
+    path: Path
+    raw: bytes
+    text: str
+    bom: bool
+    newline: str
+
+    def parse(self, *, marks: bool = False) -> Parsed:
+        """Parse the text; syntax errors carry the file's line and column."""
+        return parse(self.text, marks=marks)
+
+    def encode(self, text: str) -> bytes:
+        """Text in this file's conventions (BOM, line ends) as bytes."""
+        return ("\ufeff" if self.bom else "").encode() + text.encode("utf-8")
+
+
+def read(path: Path, display: str | None = None) -> Document:
+    """Read a file (not yet parsed)."""
+    name = display or path.name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"找不到文件 {name}") from None
+    except PermissionError:
+        raise UserError(f"没有权限读取 {name}", "请检查文件权限") from None
+    except IsADirectoryError:
+        raise UserError(f"{name} 是一个文件夹，不是台账文件") from None
+    text, bom, newline = decode(raw, name)
+    return Document(path, raw, text, bom, newline)
+
+
+def load_data(path: Path) -> Any:
+    """Read and parse a file in one step, without marks (the fast path for reports)."""
+    return read(path).parse().data
+
+
+def peek_top_scalar(path: Path, key: str) -> str | None:
+    """The value of a top-level ``key: value`` line, read without parsing the whole file.
+
+    Used to match organization names cheaply; returns None when the line is not plain.
+    """
+    prefix = f"{key}:"
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, line in enumerate(handle):
+                if line.startswith(prefix):
+                    value = line[len(prefix):].strip()
+                    if value and value[0] not in "\"'|>&*!{[#" and " #" not in value:
+                        return value
+                    return None
+                if number > 40:
+                    return None
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+# --------------------------------------------------------------------------- writing
+
+_SAFE_CHAR = re.compile(
+    "[^\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_NUMBERISH = re.compile(r"[-+]?(?:[0-9][0-9_.:eE+-]*|\.[0-9_.eE+-]*)|0[xXoObB][0-9a-fA-F_]+")
+_DATEISH = re.compile(r"\d{4}-\d\d?-\d\d?(?:[Tt ].*)?")
+_WORDS = {
+    "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
+    "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    "~", "<<", "=", ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
+}
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+_KEY = re.compile(r"[a-z_][a-z0-9_]*")  # our own keys: read as text by YAML 1.2, never quoted
+
+
+def _plain_ok(text: str) -> bool:
+    """Whether ``text`` reads back as the same string when written unquoted.
+
+    Conservative on purpose: anything YAML 1.1 *or* 1.2 would read as a number, boolean,
+    null or date is quoted, so any YAML reader returns the text the clerk typed.
+    """
+    if not text or text[0] in _INDICATORS or text[0] == " " or text[-1] == " ":
+        return False
+    if _SAFE_CHAR.search(text) or "\t" in text:
+        return False
+    if ": " in text or " #" in text or text.endswith(":"):
+        return False
+    return not (text in _WORDS or _NUMBERISH.fullmatch(text) or _DATEISH.fullmatch(text))
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0",
+            "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
+
+
+def _double_quoted(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif _SAFE_CHAR.match(ch):
+            code = ord(ch)
+            if code <= 0xFF:
+                out.append(f"\\x{code:02x}")
+            elif code <= 0xFFFF:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _literal_ok(text: str) -> bool:
+    """Multi-line text that a literal block (``|``) keeps exactly."""
+    if "\n" not in text or text[0] in " \n" or "\r" in text:
+        return False
+    body = text[:-1] if text.endswith("\n") else text
+    if body.endswith("\n") or _SAFE_CHAR.search(body.replace("\n", "")):
+        return False
+    return all(line == line.rstrip(" \t") for line in body.split("\n"))
+
+
+def scalar(value: Any) -> str:
+    """One value as an inline YAML scalar."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value if _plain_ok(value) else _double_quoted(value)
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def _entry(key: str, value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    plain_key = _KEY.fullmatch(key) and key not in ("null", "true", "false")
+    head = f"{pad}{key if plain_key else scalar(key)}:"
+    if isinstance(value, dict):
+        if not value:
+            return [f"{head} {{}}"]
+        return [head, *_mapping(value, indent + 2)]
+    if isinstance(value, list):
+        if not value:
+            return [f"{head} []"]
+        lines = [head]
+        for item in value:
+            lines += _item(item, indent + 2)
+        return lines
+    if isinstance(value, str) and _literal_ok(value):
+        chomp = "" if value.endswith("\n") else "-"
+        body = value[:-1] if value.endswith("\n") else value
+        inner = " " * (indent + 2)
+        return [f"{head} |{chomp}", *[f"{inner}{line}" if line else "" for line in body.split("\n")]]
+    return [f"{head} {scalar(value)}"]
+
+
+def _mapping(value: dict[str, Any], indent: int) -> list[str]:
+    lines: list[str] = []
+    for key, item in value.items():
+        lines += _entry(key, item, indent)
+    return lines
+
+
+def _item(value: Any, dash: int) -> list[str]:
+    """A sequence item whose ``-`` stands at column ``dash``."""
+    if isinstance(value, dict) and value:
+        lines = _mapping(value, dash + 2)
+        lines[0] = " " * dash + "- " + lines[0][dash + 2:]
+        return lines
+    if isinstance(value, list) and value:
+        nested = [line for item in value for line in _item(item, dash + 2)]
+        nested[0] = " " * dash + "- " + nested[0][dash + 2:]
+        return nested
+    if isinstance(value, str) and _literal_ok(value):
+        return [" " * dash + "- " + scalar(value)]
+    if isinstance(value, dict):
+        return [" " * dash + "- {}"]
+    if isinstance(value, list):
+        return [" " * dash + "- []"]
+    return [" " * dash + "- " + scalar(value)]
+
+
+def dump(data: dict[str, Any], header: str = "") -> str:
+    """A whole document in zhengdun's layout (for new files)."""
+    return header + "\n".join(_mapping(data, 0)) + "\n"
+
+
+# --------------------------------------------------------------------------- edits
+
+
+@dataclass(frozen=True)
+class Append:
+    """Add ``item`` to the list under ``key`` of the mapping at ``path``.
+
+    ``full`` is the whole list after the change, used when the list must be written anew
+    (it did not exist, or was written inline).
+    """
+
+    path: DataPath
+    key: str
+    item: Any
+    full: list[Any]
+
+
+@dataclass(frozen=True)
+class Set:
+    """Give ``key`` of the mapping at ``path`` the value ``value`` (adding the key if absent)."""
+
+    path: DataPath
+    key: str
+    value: Any
+
+
+Edit = Append | Set
+
+
+class _Lines:
+    """Offsets of line starts, to turn (line, column) marks into text positions."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0]
+        for match in re.finditer("\n", text):
+            self.starts.append(match.end())
+        self.text = text
+
+    def offset(self, line: int, column: int) -> int:
+        if line >= len(self.starts):
+            return len(self.text)
+        return self.starts[line] + column
+
+    def line_end(self, offset: int) -> int:
+        """Offset just past the line containing ``offset`` (past its newline)."""
+        if 0 < offset <= len(self.text) and self.text[offset - 1] == "\n":
+            return offset  # a block scalar ends at the start of the next line
+        newline = self.text.find("\n", offset)
+        return len(self.text) if newline < 0 else newline + 1
+
+
+class _NotSpliceable(Exception):
+    """The layout is not one the line splicer handles; ruamel.yaml takes over."""
+
+
+def _node_at(root: Node, path: DataPath) -> Node:
+    node = root
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(node, SequenceNode) or part >= len(node.value):
+                raise _NotSpliceable(path)
+            node = node.value[part]
+        else:
+            if not isinstance(node, MappingNode):
+                raise _NotSpliceable(path)
+            for key_node, value_node in node.value:
+                if key_node.value == part:
+                    node = value_node
+                    break
+            else:
+                raise _NotSpliceable(path)
+    return node
+
+
+def _key_value(mapping: MappingNode, key: str) -> tuple[Node, Node] | None:
+    for key_node, value_node in mapping.value:
+        if key_node.value == key:
+            return key_node, value_node
+    return None
+
+
+def _end_offset(node: Node, lines: _Lines) -> int:
+    """Offset where the node's last character ends (ignoring what follows on its line)."""
+    while isinstance(node, MappingNode | SequenceNode) and node.value and not node.flow_style:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, MappingNode) else last
+    return lines.offset(node.end_mark.line, node.end_mark.column)
+
+
+def _is_block(node: Node) -> bool:
+    return isinstance(node, MappingNode | SequenceNode) and not node.flow_style and bool(node.value)
+
+
+def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
+    lines = _Lines(text)
+    container = _node_at(root, edit.path)
+    if not isinstance(container, MappingNode) or container.flow_style or not container.value:
+        raise _NotSpliceable(edit.path)
+    indent = container.start_mark.column
+    pair = _key_value(container, edit.key)
+
+    def insert(at: int, new_lines: Sequence[str]) -> str:
+        block = newline.join(new_lines) + newline
+        head = text[:at]
+        if head and not head.endswith("\n"):
+            head += newline
+        return head + block + text[at:]
+
+    if pair is None:
+        value = edit.full if isinstance(edit, Append) else edit.value
+        at = lines.line_end(_end_offset(container, lines))
+        return insert(at, _entry(edit.key, value, indent))
+
+    key_node, value_node = pair
+    if isinstance(edit, Append) and isinstance(value_node, SequenceNode) and _is_block(value_node):
+        dash = value_node.start_mark.column
+        at = lines.line_end(_end_offset(value_node, lines))
+        return insert(at, _item(edit.item, dash))
+
+    new_value = edit.full if isinstance(edit, Append) else edit.value
+    single_line = (isinstance(value_node, ScalarNode)
+                   and value_node.start_mark.line == value_node.end_mark.line
+                   and value_node.style in (None, "", "'", '"'))
+    if single_line and not isinstance(new_value, dict | list) and not (
+            isinstance(new_value, str) and _literal_ok(new_value)) \
+            and value_node.value != "":
+        start = lines.offset(value_node.start_mark.line, value_node.start_mark.column)
+        end = lines.offset(value_node.end_mark.line, value_node.end_mark.column)
+        return text[:start] + scalar(new_value) + text[end:]
+    # Replace the key's whole entry: from its line to the end of its value.
+    start = lines.starts[key_node.start_mark.line]
+    if lines.text[start:lines.offset(key_node.start_mark.line, key_node.start_mark.column)].strip():
+        raise _NotSpliceable(edit.path)  # the key shares its line with something else
+    end = lines.line_end(_end_offset(value_node, lines))
+    block = newline.join(_entry(edit.key, new_value, key_node.start_mark.column)) + newline
+    return text[:start] + block + text[end:]
+
+
+def _ruamel_apply(text: str, edits: Sequence[Edit]) -> str:
+    """The same edits through ruamel.yaml's round-trip dumper (comments kept)."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 1_000_000
+    rt.indent(mapping=2, sequence=4, offset=2)
+    rt.representer.ignore_aliases = lambda data: True
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = CommentedMap()
+            for key, item in value.items():
+                out[key] = convert(item)
+            return out
+        if isinstance(value, list):
+            seq = CommentedSeq()
+            seq.extend(convert(item) for item in value)
+            return seq
+        return value
+
+    document = rt.load(text)
+    for edit in edits:
+        node = document
+        for part in edit.path:
+            node = node[part]
+        if isinstance(edit, Append):
+            current = node.get(edit.key)
+            if isinstance(current, list):
+                current.append(convert(edit.item))
+            else:
+                node[edit.key] = convert(edit.full)
+        else:
+            node[edit.key] = convert(edit.value)
+    out = StringIO()
+    rt.dump(document, out)
+    return out.getvalue()
+
+
+def apply_edits(doc: Document, edits: Sequence[Edit], accept: Callable[[Any], bool]) -> str:
+    """The file's new text after ``edits``, checked by ``accept(parsed_data)``.
+
+    Tries the line splicer first; falls back to ruamel.yaml; raises when neither gives a text
+    that parses to what ``accept`` expects, so a wrong file is never written.
+    """
+    text = doc.text
+    try:
+        for edit in edits:
+            root = parse(text).root
+            if root is None:
+                raise _NotSpliceable(())
+            text = _splice(text, root, edit, doc.newline)
+        if accept(parse(text).data):
+            return text
+    except (_NotSpliceable, YamlError):
+        pass
+    text = _ruamel_apply(doc.text, edits)
+    if doc.newline == "\r\n":
+        text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    if accept(parse(text).data):
+        return text
+    raise UserError(f"无法安全地修改 {doc.path.name}：修改后的内容与预期不一致，文件未改动",
+                    "请运行 zhengdun check 检查该文件的格式，或把文件发给维护人员")
+
+
+def iter_ledger_paths(folder: Path) -> Iterator[Path]:
+    """Every ``*.yaml`` in a ledgers folder, in name order."""
+    if not folder.is_dir():
+        return iter(())
+    return iter(sorted(p for p in folder.iterdir()
+                       if p.suffix == ".yaml" and not p.name.startswith(".")))
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_atomic(path: Path, data: bytes, display: str | None = None) -> None:
+    """Replace ``path`` with ``data`` all at once: a temp file, fsync, rename, fsync the folder.
+
+    A reader (or a crash) sees the old file or the new one, never a mix.
+    """
+    name = display or path.name
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    try:
+        if path.exists() and not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, "read-only", str(path))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
+            raise UserError(f"磁盘空间不足，无法写入 {name}，文件未改动",
+                            "请清理磁盘空间后重试") from None
+        if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM,
+                                                              errno.EROFS):
+            raise UserError(f"没有权限写入 {name}（文件或文件夹是只读的），文件未改动",
+                            f"请检查权限，例如运行 chmod u+w {name}") from None
+        if exc.errno == errno.EFBIG:
+            raise UserError(f"文件大小超过系统限制，无法写入 {name}，文件未改动") from None
+        raise UserError(f"写入 {name} 失败：{exc.strerror}，文件未改动") from None
+
+
+def restore(path: Path, raw: bytes | None) -> None:
+    """Put a file back as it was (``None``: it did not exist)."""
+    if raw is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_atomic(path, raw)

@@ -1,0 +1,399 @@
+"""The workspace: finding it, its config, its ledger files, and turning text into models.
+
+Everything that reads a file into a model goes through :func:`validate_ledger` or
+:func:`load_config`, which turn parse errors and pydantic's ``ValidationError`` into
+:class:`Located` findings that point at the YAML line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from zhengdun import clock, store
+from zhengdun.errors import DataError, LockTimeout, NotAWorkspace, UserError
+from zhengdun.model import FIELD_LABELS, Config, Finding, Ledger, label
+
+CONFIG_NAME = "zhengdun.yaml"
+LEDGERS = "ledgers"
+TEMPLATES = "templates"
+EVIDENCE = "evidence"
+LOCK_TIMEOUT_ENV = "ZHENGDUN_LOCK_TIMEOUT"
+M = TypeVar("M", Ledger, Config)
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A finding placed in a file: ``path:line:col: message``, with the line's text."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str
+    hint: str | None = None
+    severity: str = "error"
+    excerpt: str | None = None
+
+    def where(self) -> str:
+        """``file:line:col`` (as much as is known)."""
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column or 1}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {"file": self.file, "line": self.line, "column": self.column,
+                "severity": self.severity, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class Workspace:
+    """A zhengdun workspace: a git repository with ``zhengdun.yaml`` at its root."""
+
+    root: Path
+    config: Config
+
+    @property
+    def ledgers_dir(self) -> Path:
+        return self.root / LEDGERS
+
+    def ledger_path(self, slug: str) -> Path:
+        """``ledgers/<slug>.yaml``."""
+        return self.ledgers_dir / f"{slug}.yaml"
+
+    def rel(self, path: Path) -> str:
+        """A path relative to the workspace, with forward slashes (as git and files show it)."""
+        return path.relative_to(self.root).as_posix()
+
+    def today(self) -> date:
+        """Today in the workspace timezone."""
+        return clock.today(self.config.timezone)
+
+    def slugs(self) -> list[str]:
+        """Every organization's slug, in name order."""
+        return [p.stem for p in store.iter_ledger_paths(self.ledgers_dir)]
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Serialise changing commands. An OS lock: a killed holder releases it at once."""
+        from filelock import FileLock, Timeout
+
+        from zhengdun.history import git_dir
+
+        gdir = git_dir(self.root)
+        path = (gdir if gdir is not None else self.root) / "zhengdun.lock"
+        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "30"))
+        lock = FileLock(str(path), timeout=timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LockTimeout(f"另一个 zhengdun 命令正在修改这个台账，等待 {timeout:g} 秒后仍未结束",
+                              "请等它结束后重试；如果没有别的命令在运行，重试即可"
+                              "（锁会在持有它的程序结束时自动释放）") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def evidence_problem(self, item: str) -> str | None:
+        """Why an evidence path written in a file is not acceptable (None when it is)."""
+        candidate = Path(item)
+        if candidate.is_absolute():
+            return f"佐证材料路径 {item} 是绝对路径，应写成相对于工作区的路径，例如 evidence/照片.jpg"
+        resolved = (self.root / candidate).resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            return f"佐证材料路径 {item} 指向工作区之外"
+        if not resolved.is_file():
+            return f"佐证材料 {item} 不存在"
+        return None
+
+    def evidence_ref(self, typed: str, cwd: Path | None = None) -> str:
+        """The workspace-relative path of an evidence file the clerk named on the command line."""
+        raw = Path(typed)
+        base = cwd or Path.cwd()
+        full = (raw if raw.is_absolute() else base / raw).resolve()
+        root = self.root.resolve()
+        if not full.is_relative_to(root):
+            raise UserError(f"佐证材料 {typed} 不在工作区内",
+                            f"请先把文件复制到工作区的 {EVIDENCE}/ 文件夹中，再引用它，例如 "
+                            f"--evidence {EVIDENCE}/{raw.name}")
+        if not full.is_file():
+            raise UserError(f"找不到佐证材料 {typed}",
+                            "请检查文件名和路径（路径相对于当前文件夹）")
+        return full.relative_to(root).as_posix()
+
+
+def find(start: Path | None = None) -> Workspace:
+    """The workspace containing ``start`` (default: the current folder), found like git does."""
+    here = (start or Path.cwd()).resolve()
+    if start is not None and not here.exists():
+        raise NotAWorkspace(f"文件夹 {start} 不存在", "请检查 -C 后面的路径")
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return Workspace(folder, load_config(folder))
+    raise NotAWorkspace(f"{here} 不在任何台账工作区内（向上找不到 {CONFIG_NAME}）",
+                        "请进入台账工作区再运行，或用 -C 指定工作区；"
+                        "还没有工作区的，用 zhengdun init 目录名 新建一个")
+
+
+def load_config(root: Path) -> Config:
+    """Read and validate ``zhengdun.yaml``."""
+    doc = store.read(root / CONFIG_NAME, CONFIG_NAME)
+    model, findings = validate(doc, Config, CONFIG_NAME)
+    if model is None:
+        raise DataError(f"配置文件 {CONFIG_NAME} 有错误", findings,
+                        "请修正后再运行；zhengdun check 会列出全部问题")
+    return model
+
+
+# --------------------------------------------------------------------------- validation
+
+_MESSAGES = {
+    "string_type": "应为文字，现为 {input!r}",
+    "int_type": "应为整数，现为 {input!r}",
+    "int_parsing": "应为整数，现为 {input!r}",
+    "int_from_float": "应为整数，现为 {input!r}",
+    "float_type": "应为数字，现为 {input!r}",
+    "float_parsing": "应为数字，现为 {input!r}",
+    "list_type": "应为列表（每项一行，以“- ”开头）",
+    "dict_type": "应为“键: 值”形式的内容",
+    "model_type": "应为“键: 值”形式的内容",
+    "model_attributes_type": "应为“键: 值”形式的内容",
+}
+
+
+def _pydantic_message(error: Any) -> tuple[str, str | None]:
+    kind = error["type"]
+    loc = tuple(error["loc"])
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    hint: str | None = None
+    if kind == "missing":
+        key = loc[-1]
+        return f"缺少“{FIELD_LABELS.get(str(key), key)}”（{key}）", None
+    if kind == "extra_forbidden":
+        return f"未知的键“{loc[-1]}”", "请检查拼写；台账文件的键见 docs/ledger-format.md"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", "、")
+        if loc and loc[-1] == "schema_version":
+            return (f"格式版本应为 {expected}，现为 {value!r}",
+                    "此文件可能由更新版本的 zhengdun 写成，请升级 zhengdun")
+        return f"应为 {expected} 之一，现为 {value!r}", None
+    if kind == "too_short":
+        if isinstance(value, list):
+            return "至少要有一项", None
+        return "不能为空", None
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = next(iter(ctx.values()), "")
+        words = {"greater_than": "应大于", "greater_than_equal": "应不小于",
+                 "less_than": "应小于", "less_than_equal": "应不大于"}[kind]
+        return f"{words} {bound}，现为 {value!r}", None
+    if kind in _MESSAGES:
+        if kind == "string_type" and value is not None:
+            hint = "如果这里本来就是文字（例如 010、no、on、1:20），请给它加上双引号"
+        return _MESSAGES[kind].format(input=value), hint
+    text = str(error.get("msg", ""))
+    text = text.removeprefix("Value error, ")
+    return text, hint
+
+
+def _excerpt(text: str, line: int | None) -> str | None:
+    if line is None:
+        return None
+    lines = text.splitlines()
+    if 1 <= line <= len(lines):
+        return lines[line - 1]
+    return None
+
+
+def _place(parsed: store.Parsed | None, path: tuple[Any, ...], key: bool = False,
+           ) -> tuple[int | None, int | None]:
+    if parsed is None:
+        return None, None
+    table = parsed.key_marks if key else parsed.marks
+    probe = tuple(path)
+    while probe:
+        if probe in table:
+            line, column = table[probe]
+            return line + 1, column + 1
+        if probe in parsed.marks:
+            line, column = parsed.marks[probe]
+            return line + 1, column + 1
+        probe = probe[:-1]
+    if () in parsed.marks:
+        return 1, 1
+    return None, None
+
+
+def locate(doc: store.Document, display: str, findings: list[Finding],
+           parsed: store.Parsed | None = None) -> list[Located]:
+    """Place model findings (data paths) on the file's lines."""
+    if parsed is None or not parsed.marks:
+        try:
+            parsed = doc.parse(marks=True)
+        except store.YamlError:
+            parsed = None
+    out = []
+    for finding in findings:
+        line, column = _place(parsed, finding.path)
+        where = label(finding.path)
+        message = f"{where}：{finding.message}" if where else finding.message
+        out.append(Located(display, line, column, message, finding.hint, finding.severity,
+                           _excerpt(doc.text, line)))
+    return out
+
+
+def validate(doc: store.Document, model: type[M], display: str,
+             ) -> tuple[M | None, list[Located]]:
+    """Parse and validate a file; on failure return every finding, placed on its line."""
+    try:
+        parsed = doc.parse()
+    except store.YamlError as exc:
+        return None, [Located(display, exc.line, exc.column, exc.message, exc.hint, "error",
+                              _excerpt(doc.text, exc.line))]
+    if not isinstance(parsed.data, dict):
+        return None, [Located(display, 1, 1, "文件内容应为“键: 值”形式的台账，现在是空的或格式不对",
+                              "请参照 docs/ledger-format.md 或用 zhengdun org add 新建")]
+    try:
+        return model.model_validate(parsed.data), []
+    except ValidationError as exc:
+        marked = doc.parse(marks=True)
+        found = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            message, hint = _pydantic_message(error)
+            where = label(loc) if error["type"] not in ("missing",) else label(loc[:-1])
+            text = f"{where}：{message}" if where else message
+            line, column = _place(marked, loc, key=error["type"] == "extra_forbidden")
+            found.append(Located(display, line, column, text, hint, "error",
+                                 _excerpt(doc.text, line)))
+        return None, found
+
+
+@dataclass
+class LoadedLedger:
+    """A ledger file as read: the document (for editing) and the validated model."""
+
+    slug: str
+    doc: store.Document
+    ledger: Ledger
+
+
+def load_ledger(ws: Workspace, slug: str) -> LoadedLedger:
+    """Read and validate one ledger; a broken file is refused with its findings."""
+    path = ws.ledger_path(slug)
+    display = ws.rel(path)
+    doc = store.read(path, display)
+    ledger, findings = validate(doc, Ledger, display)
+    if ledger is None:
+        raise DataError(f"{display} 有格式错误，无法读取", findings,
+                        f"请修正后再运行（zhengdun check 会列出全部问题），"
+                        f"或运行 git checkout -- {display} 恢复到上次记录的状态")
+    return LoadedLedger(slug, doc, ledger)
+
+
+def load_all(ws: Workspace) -> list[LoadedLedger]:
+    """Every ledger, validated; any broken file stops the report with all findings."""
+    loaded: list[LoadedLedger] = []
+    broken: list[Located] = []
+    for path in store.iter_ledger_paths(ws.ledgers_dir):
+        display = ws.rel(path)
+        try:
+            doc = store.read(path, display)
+        except store.YamlError as exc:
+            broken.append(Located(display, exc.line, exc.column, exc.message, exc.hint))
+            continue
+        ledger, findings = validate(doc, Ledger, display)
+        if ledger is None:
+            broken += findings
+        else:
+            loaded.append(LoadedLedger(path.stem, doc, ledger))
+    if broken:
+        raise DataError("有台账文件格式错误，统计结果会不准确，已停止", broken,
+                        "请先运行 zhengdun check 并修正这些文件")
+    return loaded
+
+
+# --------------------------------------------------------------------------- references
+
+
+def resolve_org(ws: Workspace, text: str) -> str:
+    """The slug an ORG reference means: a slug, a Chinese name, or a unique prefix of either."""
+    wanted = text.strip()
+    if not wanted:
+        raise UserError("没有指定村(社区)", "请写村(社区)名称或其拼音简称，例如 城东社区 或 chengdong")
+    if SLUG_RE.fullmatch(wanted) and ws.ledger_path(wanted).is_file():
+        return wanted
+    entries = []
+    for path in store.iter_ledger_paths(ws.ledgers_dir):
+        name = store.peek_top_scalar(path, "name")
+        if name is None:
+            try:
+                data = store.load_data(path)
+                name = str(data.get("name", "")) if isinstance(data, dict) else ""
+            except UserError:
+                name = ""
+        entries.append((path.stem, name))
+    exact = [slug for slug, name in entries if name == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    matches = exact or [slug for slug, name in entries
+                        if slug.startswith(wanted) or (name and name.startswith(wanted))]
+    if len(matches) == 1:
+        return matches[0]
+    names = dict(entries)
+    if not matches:
+        known = "、".join(f"{names[s] or s}（{s}）" for s, _ in entries[:30])
+        more = "等" if len(entries) > 30 else ""
+        raise UserError(f"找不到村(社区)“{wanted}”",
+                        f"现有：{known}{more}。运行 zhengdun org list 查看全部" if entries
+                        else "工作区中还没有村(社区)，请先用 zhengdun org add 登记")
+    listed = "、".join(f"{names[s] or s}（{s}）" for s in matches[:30])
+    raise UserError(f"“{wanted}”可以指多个村(社区)：{listed}",
+                    "请写得更完整一些，或直接用括号中的拼音简称")
+
+
+_REF_RE = re.compile(r"(?P<org>.+)/(?P<number>\d+)")
+
+
+def parse_ref(text: str) -> tuple[str, int]:
+    """Split ``ORG/N`` into its parts."""
+    match = _REF_RE.fullmatch(text.strip())
+    if not match:
+        raise UserError(f"问题编号“{text}”写法不对",
+                        "应写成 村(社区)/编号，例如 chengdong/3 或 城东社区/3")
+    return match["org"], int(match["number"])
+
+
+# --------------------------------------------------------------------------- slugs
+
+_SUFFIXES = ("社区居民委员会", "村民委员会", "社区居委会", "居委会", "村委会", "社区", "嘎查", "村")
+
+
+def slug_for(name: str, taken: set[str]) -> str:
+    """A short ASCII file name from the Chinese name: 城东社区 → chengdong."""
+    from pypinyin import lazy_pinyin
+
+    core = name
+    for suffix in _SUFFIXES:
+        if core.endswith(suffix) and len(core) > len(suffix):
+            core = core[: -len(suffix)]
+            break
+    spelled = "".join(lazy_pinyin(core)).lower()
+    base = re.sub(r"[^a-z0-9]+", "", spelled)[:40] or "org"
+    if base[0] == "-":
+        base = "org" + base
+    slug, n = base, 2
+    while slug in taken:
+        slug = f"{base}-{n}"
+        n += 1
+    return slug

@@ -1,0 +1,91 @@
+"""Fixtures: real workspaces with real git in temporary folders, a pinned clock and identity."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from zhengdun.cli import app
+
+TODAY = "2026-11-21"
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "测试员",
+    "GIT_AUTHOR_EMAIL": "clerk@example.com",
+    "GIT_COMMITTER_NAME": "测试员",
+    "GIT_COMMITTER_EMAIL": "clerk@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "ZHENGDUN_TODAY": TODAY,
+    "ZHENGDUN_LOCK_TIMEOUT": "5",
+}
+
+
+@pytest.fixture(autouse=True)
+def pinned_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Every test: a fixed "today", a fixed git identity, no user or system git config."""
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    yield
+
+
+class Run:
+    """Invoke the zhengdun CLI in a folder and keep the result."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, cwd: Path | None = None) -> object:
+        old = Path.cwd()
+        os.chdir(cwd or self.cwd)
+        try:
+            return self.runner.invoke(app, list(args), catch_exceptions=False)
+        finally:
+            os.chdir(old)
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in ``root`` and return its output."""
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A fresh workspace (示范县) with its first commit."""
+    root = tmp_path / "示范县台账"
+    result = Run(tmp_path)("init", str(root), "--county", "示范县", "--issuer", "中共示范县委组织部")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    return root
+
+
+@pytest.fixture
+def run(workspace: Path) -> Run:
+    """The CLI, run inside the fresh workspace."""
+    return Run(workspace)
+
+
+@pytest.fixture
+def chengdong(run: Run) -> Run:
+    """A workspace with 城东社区 registered and one problem (chengdong/1) on it."""
+    steps = [
+        ("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
+         "--designated", "2026-03-15", "--category", "10"),
+        ("add", "城东社区", "小区停车位不足，居民反映近两年未解决", "--category", "10",
+         "--source", "群众反映", "--found", "2026-03-10", "--due", "2026-06-30",
+         "--owner", "王五", "--measure", "协调物业新增停车位"),
+    ]
+    for args in steps:
+        result = run(*args)
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    return run
