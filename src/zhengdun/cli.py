@@ -155,6 +155,9 @@ app = typer.Typer(
 )
 org_app = typer.Typer(help="村(社区)：登记、列表、修改基本信息和责任清单。", no_args_is_help=True)
 app.add_typer(org_app, name="org")
+templates_app = typer.Typer(help="报告模板：查看有哪些模板、模板文件在哪里（复制到工作区 templates/ 中即可修改）。",
+                            no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
 
 
 class State:
@@ -588,6 +591,193 @@ def commit(
     from zhengdun.ledger import commit_hand_edits
 
     _said(commit_hand_edits(_workspace(), message))
+
+
+# --------------------------------------------------------------------------- reports
+
+OutputOpt = Annotated[Path | None, typer.Option(
+    "-o", "--output", metavar="文件", help="写入文件（默认输出到屏幕）", show_default=False)]
+
+
+def _write_output(text: str, output: Path | None, what: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from zhengdun.store import write_atomic
+
+    target = output if output.is_absolute() else Path.cwd() / output
+    if target.is_dir():
+        raise UserError(f"{output} 是一个文件夹", "请在 -o 后写文件名，例如 -o 通报-2026-10.md")
+    if not target.parent.is_dir():
+        raise UserError(f"文件夹 {target.parent} 不存在", "请先建立该文件夹，或换一个位置")
+    write_atomic(target, text.encode("utf-8"), str(output))
+    sys.stderr.write(f"已生成{what}：{output}\n")
+
+
+@app.command()
+@guarded
+def bulletin(
+    month: Annotated[str, typer.Option("--month", metavar="月份", help="通报的月份 YYYY-MM")],
+    number: Annotated[str | None, typer.Option(
+        "--number", metavar="号", help="文号中的序号，如 10（生成 代字〔2026〕10号）",
+        show_default=False)] = None,
+    issued: Annotated[str | None, typer.Option(
+        "--date", metavar="日期", help="落款日期（默认为该月最后一天）", show_default=False)] = None,
+    template: Annotated[str, typer.Option(
+        "--template", metavar="模板", help="使用的模板名")] = "bulletin",
+    output: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """生成月度通报（Markdown 公文）：总体进展、乡镇排名、逾期问题、本月销号、工作停滞对象、下步要求。
+
+    数字按台账中事项的发生日期统计，逾期按月末判断。
+    例：zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
+    """
+    from zhengdun.reports import Month, bulletin_context
+
+    ws = _workspace()
+    context = bulletin_context(ws, Month.parse(month), number, _day(issued, "--date"))
+    if as_json:
+        _print_json(context)
+        return
+    from zhengdun.render import render
+
+    _write_output(render(template, context, ws.root), output, "月度通报")
+
+
+@app.command()
+@guarded
+def board(
+    as_of: AsOfOpt = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", metavar="格式", help="table（屏幕表格）、md、csv 或 json")] = "table",
+    output: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """挂图作战：每个整顿对象一行，逾期标红、14天内到期标黄、已转化标绿。
+
+    例：zhengdun board --format md -o 挂图作战.md
+    """
+    from zhengdun.reports import board_csv, board_rows
+
+    if fmt not in ("table", "md", "csv", "json"):
+        raise UserError(f"格式“{fmt}”不支持", "可用的格式：table、md、csv、json")
+    ws = _workspace()
+    data = board_rows(ws, _day(as_of, "--as-of"))
+    if as_json or fmt == "json":
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        _write_output(text, output, "挂图作战表")
+    elif fmt == "csv":
+        _write_output(board_csv(data), output, "挂图作战表")
+    elif fmt == "md":
+        from zhengdun.render import render
+
+        _write_output(render("board", data, ws.root), output, "挂图作战表")
+    else:
+        if output is not None:
+            raise UserError("屏幕表格不能写入文件", "请加 --format md 或 --format csv")
+        from zhengdun.console import print_board
+
+        print_board(data)
+
+
+@app.command()
+@guarded
+def report(
+    name: Annotated[str, typer.Argument(metavar="模板", help="模板名，如 ledger（一村一档）",
+                                        show_default=False)],
+    org: Annotated[str | None, typer.Option(
+        "--org", metavar="村(社区)", help="只针对这个村(社区)（ledger 模板必填）",
+        show_default=False)] = None,
+    as_of: AsOfOpt = None,
+    output: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """用模板生成报告。ledger 模板生成一村一档台账；其他模板可使用全部台账数据。
+
+    例：zhengdun report ledger --org 城东社区 -o 城东社区台账.md
+    """
+    from zhengdun.reports import ledger_context, workspace_context
+
+    ws = _workspace()
+    day = _day(as_of, "--as-of")
+    if org is not None:
+        context = ledger_context(ws, org, day)
+    elif name == "ledger":
+        raise UserError("ledger 模板要指定村(社区)", "例如 zhengdun report ledger --org 城东社区")
+    else:
+        context = workspace_context(ws, day)
+    if as_json:
+        _print_json(context)
+        return
+    from zhengdun.render import render
+
+    _write_output(render(name, context, ws.root), output, "报告")
+
+
+@templates_app.command("list")
+@guarded
+def templates_list(as_json: JsonOpt = False) -> None:
+    """列出可用的模板，以及各自使用的是工作区中的本地模板还是自带模板。"""
+    from zhengdun.render import available
+
+    root = _workspace_root_or_none()
+    items = available(root)
+    if as_json:
+        _print_json(items)
+        return
+    for item in items:
+        sys.stdout.write(f"{item['name']:<10} {item['origin']}  {item['path']}\n")
+
+
+@templates_app.command("path")
+@guarded
+def templates_path(
+    name: Annotated[str, typer.Argument(metavar="模板", help="模板名，如 bulletin",
+                                        show_default=False)],
+    shipped: Annotated[bool, typer.Option("--shipped", help="显示自带模板的位置（忽略本地模板）")] = False,
+) -> None:
+    """显示模板文件的位置。修改模板：复制到工作区 templates/ 中再编辑，同名的本地模板优先。
+
+    例：cp "$(zhengdun templates path bulletin)" templates/
+    """
+    from zhengdun.render import find_template
+
+    sys.stdout.write(f"{find_template(name, _workspace_root_or_none(), shipped)}\n")
+
+
+def _workspace_root_or_none() -> Path | None:
+    try:
+        return _workspace_root()
+    except UserError:
+        return None
+
+
+@app.command()
+@guarded
+def demo(
+    directory: Annotated[Path, typer.Argument(
+        metavar="目录", help="新建演示工作区的文件夹（须不存在或为空）", show_default=False)],
+) -> None:
+    """用自带的演示县数据新建一个工作区，按事项日期逐条回放，生成完整的 git 历史。
+
+    例：zhengdun demo 演示县 && cd 演示县 && zhengdun bulletin --month 2026-10
+    """
+    from zhengdun.demo import build_demo
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r正在回放演示数据：{done}/{total}")
+            if done == total:
+                sys.stderr.write("\n")
+
+    ws = build_demo(directory, progress)
+    from zhengdun.history import run
+
+    commits = run(ws.root, "rev-list", "--count", "HEAD").stdout.strip()
+    sys.stdout.write(f"已建立演示工作区 {directory}（{ws.config.county}，{len(ws.slugs())} 个村(社区)，"
+                     f"{commits} 次提交）。\n"
+                     f"试试：cd {directory} && zhengdun bulletin --month 2026-10\n")
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -162,3 +162,21 @@ def print_ledger(data: dict[str, Any]) -> None:
 def _files(record: dict[str, Any]) -> str:
     files = record.get("evidence") or []
     return f"［佐证：{'、'.join(files)}］" if files else ""
+
+
+def print_board(data: dict[str, Any]) -> None:
+    """挂图作战 on screen: overdue red, due soon yellow, transformed green."""
+    table = _table(f"{data['county']}整顿挂图作战（截至 {data['as_of']}，{data['count']} 个对象）")
+    headers = ("乡镇", "村(社区)", "类别", "类型", "阶段", "问题", "已销号", "未销号", "逾期",
+               "临期", "最近进展", "包联县级领导", "第一书记")
+    for header in headers:
+        numeric = header in ("问题", "已销号", "未销号", "逾期", "临期")
+        table.add_column(header, justify="right" if numeric else "left", no_wrap=True)
+    styles = {"overdue": "red", "due_soon": "yellow", "accepted": "green", "normal": ""}
+    for row in data["organizations"]:
+        style = styles[row["status"]]
+        table.add_row(row["township"], row["name"], row["kind"], "、".join(row["categories"]),
+                      row["stage"], str(row["problems"]), str(row["closed"]), str(row["open"]),
+                      str(row["overdue"]), str(row["due_soon"]), row["last_activity"] or "—",
+                      row["county_leader"] or "", row["first_secretary"] or "", style=style)
+    _out.print(table)

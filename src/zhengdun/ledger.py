@@ -85,8 +85,11 @@ CONFIG_HEADER = """\
 
 
 def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | None,
-                   timezone: str = "Asia/Shanghai") -> Receipt:
-    """Create a workspace: config, folders, a git repository, and the first commit."""
+                   timezone: str = "Asia/Shanghai", config_text: str | None = None) -> Receipt:
+    """Create a workspace: config, folders, a git repository, and the first commit.
+
+    ``config_text`` replaces the generated ``zhengdun.yaml`` (the demo ships its own).
+    """
     folder = folder.resolve()
     if (folder / CONFIG_NAME).exists():
         raise UserError(f"{folder} 已经是台账工作区（已有 {CONFIG_NAME}）",
@@ -114,7 +117,8 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
             (folder / name).mkdir(exist_ok=True)
             (folder / name / ".gitkeep").write_bytes(b"")
         (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-        store.write_atomic(folder / CONFIG_NAME, store.dump(data, CONFIG_HEADER).encode())
+        text = config_text if config_text is not None else store.dump(data, CONFIG_HEADER)
+        store.write_atomic(folder / CONFIG_NAME, text.encode())
         paths = [CONFIG_NAME, ".gitignore", *(f"{n}/.gitkeep" for n in
                                                (LEDGERS, TEMPLATES, EVIDENCE))]
         message = history.message("init", "workspace", f"{county}软弱涣散基层党组织整顿台账")

@@ -107,7 +107,8 @@ def parse_day(value: object) -> date:
                 "day_invalid", "日期 {value} 不存在（请核对月份和天数）", {"value": value}
             ) from None
     raise PydanticCustomError(
-        "day_format", "日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 {value!r}", {"value": value}
+        "day_format", "日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 {value}",
+        {"value": repr(value)},  # pydantic fills in {name} only, not {name!r}
     )
 
 
@@ -195,7 +196,8 @@ class Problem(Record):
     @classmethod
     def _int_id(cls, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise PydanticCustomError("id_type", "问题编号应为正整数，现为 {value!r}", {"value": value})
+            raise PydanticCustomError("id_type", "问题编号应为正整数，现为 {value}",
+                                      {"value": repr(value)})
         return value
 
     def state_on(self, day: date | None = None) -> ProblemState:

@@ -132,13 +132,13 @@ def show_org(ws: Workspace, org: str, as_of: date | None = None) -> dict[str, An
     day = as_of or ws.today()
     item = load_ledger(ws, resolve_org(ws, org))
     ledger = item.ledger
-    data = ledger.to_data()
+    data = ledger.model_dump(mode="json")  # every key, so templates and scripts need no guards
     data["slug"] = item.slug
     data["file"] = ws.rel(item.doc.path)
     data["as_of"] = day.isoformat()
     data["summary"] = org_summary(item, day)
     data["category_names"] = {c: ws.config.categories.get(c, "") for c in ledger.categories}
-    for problem, entry in zip(ledger.problems, data.get("problems", []), strict=True):
+    for problem, entry in zip(ledger.problems, data["problems"], strict=True):
         state = problem.state_on(day)
         entry["ref"] = f"{item.slug}/{problem.id}"
         entry["state"] = state

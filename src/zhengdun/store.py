@@ -82,7 +82,7 @@ _Core12Resolver.add_implicit_resolver(
     _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 try:  # libyaml's parser; the pure-Python one gives the same nodes, only slower
-    from yaml import CParser as _Parser  # type: ignore[attr-defined]
+    from yaml.cyaml import CParser as _Parser  # the C parser is not re-exported by ``yaml``
 
     class _Loader(_Parser, _Core12Resolver):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
@@ -166,8 +166,9 @@ class Parsed:
 
 def parse(text: str, *, marks: bool = False) -> Parsed:
     """Parse one YAML document into plain data (dict, list, str, int, float, bool, None)."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # the pure-Python reader checks the characters right here
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -177,7 +178,8 @@ def parse(text: str, *, marks: bool = False) -> Parsed:
     except yaml.YAMLError as exc:
         raise YamlError(_translate(str(exc))) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     parsed = Parsed(None, root)
     if root is not None:
         builder = _Builder(parsed if marks else None)
@@ -195,15 +197,19 @@ class _Builder:
     def fail(self, node: Node, message: str, hint: str | None = None) -> YamlError:
         return YamlError(message, node.start_mark.line + 1, node.start_mark.column + 1, hint)
 
-    def build(self, node: Node, path: DataPath) -> Any:
+    def visit(self, node: Node) -> None:
+        """Refuse a node met a second time: that is what an alias (``*name``) composes to."""
         if id(node) in self.seen:
             raise self.fail(node, "台账文件中不能使用 YAML 锚点和别名（& 和 *）",
                             "请把别名处的内容直接写出来")
+        self.seen.add(id(node))
+
+    def build(self, node: Node, path: DataPath) -> Any:
+        self.visit(node)
         if self.parsed is not None:
             self.parsed.marks[path] = (node.start_mark.line, node.start_mark.column)
         if isinstance(node, ScalarNode):
             return self.scalar(node)
-        self.seen.add(id(node))
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ:
                 raise self.unsupported_tag(node)
@@ -215,6 +221,7 @@ class _Builder:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
                     raise self.fail(key_node, "键必须是简单的文字")
+                self.visit(key_node)
                 key = self.scalar(key_node)
                 if isinstance(key, float | bool) or key is None:
                     raise self.fail(key_node, f"键 {key_node.value!r} 无效")
@@ -585,8 +592,24 @@ def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
     if lines.text[start:lines.offset(key_node.start_mark.line, key_node.start_mark.column)].strip():
         raise _NotSpliceable(edit.path)  # the key shares its line with something else
     end = lines.line_end(_end_offset(value_node, lines))
-    block = newline.join(_entry(edit.key, new_value, key_node.start_mark.column)) + newline
+    entry = _entry(edit.key, new_value, key_node.start_mark.column)
+    entry[0] += _first_line_comment(lines, key_node, value_node)
+    block = newline.join(entry) + newline
     return text[:start] + block + text[end:]
+
+
+_LINE_COMMENT = re.compile(r"[ \t]*:?([ \t]+#[^\r\n]*)")
+
+
+def _first_line_comment(lines: _Lines, key_node: Node, value_node: Node) -> str:
+    """The clerk's comment ending an entry's first line (``visits: []  # 说明``), to keep it."""
+    if _is_block(value_node) or (isinstance(value_node, ScalarNode)
+                                 and value_node.style in ("|", ">")):
+        after = key_node.end_mark  # the value starts on a later line: the comment follows ":"
+    else:
+        after = value_node.end_mark
+    match = _LINE_COMMENT.match(lines.text, lines.offset(after.line, after.column))
+    return match.group(1) if match else ""
 
 
 def _ruamel_apply(text: str, edits: Sequence[Edit]) -> str:

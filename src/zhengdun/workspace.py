@@ -61,6 +61,7 @@ class Workspace:
 
     root: Path
     config: Config
+    fixed_today: date | None = None  # replaying history (demo) judges "today" by the event
 
     @property
     def ledgers_dir(self) -> Path:
@@ -76,6 +77,8 @@ class Workspace:
 
     def today(self) -> date:
         """Today in the workspace timezone."""
+        if self.fixed_today is not None:
+            return self.fixed_today
         return clock.today(self.config.timezone)
 
     def slugs(self) -> list[str]:
