@@ -598,7 +598,7 @@ def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
     return text[:start] + block + text[end:]
 
 
-_LINE_COMMENT = re.compile(r"[ \t]*:?([ \t]+#[^\r\n]*)")
+_LINE_COMMENT = re.compile(r"[ \t]*?:?([ \t]+#[^\r\n]*)")
 
 
 def _first_line_comment(lines: _Lines, key_node: Node, value_node: Node) -> str:
@@ -618,6 +618,7 @@ def _ruamel_apply(text: str, edits: Sequence[Edit]) -> str:
 
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
     rt = YAML(typ="rt")
     rt.preserve_quotes = True
@@ -635,6 +636,10 @@ def _ruamel_apply(text: str, edits: Sequence[Edit]) -> str:
             seq = CommentedSeq()
             seq.extend(convert(item) for item in value)
             return seq
+        if isinstance(value, str) and not _plain_ok(value):
+            # Our quoting rules, not ruamel's: it writes ``no`` bare (YAML 1.1 reads False)
+            # and breaks single-quoted text at U+0085, which then reads back as a space.
+            return DoubleQuotedScalarString(value)
         return value
 
     document = rt.load(text)
