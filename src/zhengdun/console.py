@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,8 +12,6 @@ from rich.text import Text
 
 from zhengdun.check import CheckReport
 from zhengdun.workspace import Located
-
-import sys
 
 # Piped output (a file, less, a script) is not cut to 80 columns: Chinese text would be truncated.
 _out = Console(highlight=False, soft_wrap=False,

@@ -87,25 +87,58 @@ class Workspace:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Serialise changing commands. An OS lock: a killed holder releases it at once."""
-        from filelock import FileLock, Timeout
+        """Serialise changing commands with an OS lock on ``.git/zhengdun.lock``.
 
+        The kernel releases the lock when its holder dies, so a killed command never leaves a
+        stale lock behind: the next command simply gets it.
+        """
         from zhengdun.history import git_dir
 
         gdir = git_dir(self.root)
         path = (gdir if gdir is not None else self.root) / "zhengdun.lock"
         timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "30"))
-        lock = FileLock(str(path), timeout=timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise LockTimeout(f"另一个 zhengdun 命令正在修改这个台账，等待 {timeout:g} 秒后仍未结束",
+        refusal = LockTimeout(f"另一个 zhengdun 命令正在修改这个台账，等待 {timeout:g} 秒后仍未结束",
                               "请等它结束后重试；如果没有别的命令在运行，重试即可"
-                              "（锁会在持有它的程序结束时自动释放）") from None
+                              "（锁会在持有它的程序结束时自动释放）")
+        if os.name != "posix":  # pragma: no cover - Windows
+            from filelock import FileLock, Timeout
+
+            lock = FileLock(str(path), timeout=timeout)
+            try:
+                lock.acquire()
+            except Timeout:
+                raise refusal from None
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        import fcntl
+        import time
+
         try:
-            yield
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise UserError(f"无法建立工作区锁文件 {path}：{exc.strerror}",
+                            "请检查工作区的 .git 文件夹是否可写") from None
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise refusal from None
+                    time.sleep(0.02)
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            lock.release()
+            os.close(fd)
 
     def evidence_problem(self, item: str) -> str | None:
         """Why an evidence path written in a file is not acceptable (None when it is)."""
