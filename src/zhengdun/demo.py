@@ -8,6 +8,7 @@ was designated are entered on the designation day, as a clerk would (a 补录 th
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,9 +19,11 @@ from pathlib import Path
 from zhengdun import ledger as ops
 from zhengdun import store
 from zhengdun.errors import UserError
-from zhengdun.model import Config, Ledger
+from zhengdun.model import Acceptance, Config, Ledger, Visit
 from zhengdun.resources import shipped_dir
 from zhengdun.workspace import CONFIG_NAME, Workspace, load_config
+
+Action = Callable[[Workspace], object]
 
 _GROUP = {"org-add": 0, "org-set": 1, "problem": 2, "visit": 3, "accept": 4}
 
@@ -33,23 +36,25 @@ class Event:
     group: str
     key: tuple[object, ...]
     township: str
-    apply: Callable[[Workspace], object]
+    apply: Action
 
 
 def _problem_chain(slug: str, ledger: Ledger, index: int, start: date) -> list[Event]:
     problem = ledger.problems[index]
     ref = f"{slug}/{problem.id}"
-    chain: list[tuple[date, Callable[[Workspace], object]]] = []
-    chain.append((problem.found_on, lambda ws: ops.add_problem(
-        ws, slug, problem.title, problem.category, problem.due, problem.owner, problem.source,
-        problem.found_on, problem.measures)))
-    closures: list[tuple[date, Callable[[Workspace], object]]] = []
+    def add(ws: Workspace) -> object:
+        return ops.add_problem(ws, slug, problem.title, problem.category, problem.due,
+                               problem.owner, problem.source, problem.found_on, problem.measures)
+
+    chain: list[tuple[date, Action]] = [(problem.found_on, add)]
+    closures: list[tuple[date, Action]] = []
     for closure in problem.closures:
-        closures.append((closure.on, lambda ws, c=closure: ops.close_problem(
-            ws, ref, c.result, c.on, c.verified_by, c.evidence)))
+        closures.append((closure.on, functools.partial(
+            _close, ref=ref, result=closure.result, on=closure.on,
+            verified_by=closure.verified_by, evidence=closure.evidence)))
         if closure.reopened is not None:
-            closures.append((closure.reopened.on, lambda ws, r=closure.reopened: ops.reopen_problem(
-                ws, ref, r.reason, r.on)))
+            closures.append((closure.reopened.on, functools.partial(
+                _reopen, ref=ref, reason=closure.reopened.reason, on=closure.reopened.on)))
     # Steps go before the first closure or reopening dated after them (same day: before a
     # closure, after a reopening), keeping the closure/reopening chain in its own order.
     ordered = list(closures)
@@ -60,8 +65,8 @@ def _problem_chain(slug: str, ledger: Ledger, index: int, start: date) -> list[E
             if day > step.on or (day == step.on and is_closure):
                 position = i
                 break
-        ordered.insert(position, (step.on, lambda ws, s=step: ops.record_step(
-            ws, ref, s.text, s.on, s.evidence)))
+        ordered.insert(position, (step.on, functools.partial(
+            _step, ref=ref, text=step.text, on=step.on, evidence=step.evidence)))
     chain += ordered
     events = []
     entered = start
@@ -85,13 +90,33 @@ def events_of(slug: str, ledger: Ledger) -> list[Event]:
         events += _problem_chain(slug, ledger, index, start)
     for n, visit in enumerate(ledger.visits):
         events.append(Event(max(start, visit.on), "visit", (slug, n), ledger.township,
-                            lambda ws, v=visit: ops.record_visit(
-                                ws, slug, v.kind, v.by, v.text, v.on, v.evidence)))
+                            functools.partial(_visit, slug=slug, visit=visit)))
     for n, acceptance in enumerate(ledger.acceptances):
         events.append(Event(max(start, acceptance.on), "accept", (slug, n), ledger.township,
-                            lambda ws, a=acceptance: ops.record_acceptance(
-                                ws, slug, a.grade, a.by, a.on, a.score, a.note)))
+                            functools.partial(_accept, slug=slug, acceptance=acceptance)))
     return events
+
+
+def _close(ws: Workspace, ref: str, result: str, on: date, verified_by: str | None,
+           evidence: list[str]) -> object:
+    return ops.close_problem(ws, ref, result, on, verified_by, evidence)
+
+
+def _reopen(ws: Workspace, ref: str, reason: str, on: date) -> object:
+    return ops.reopen_problem(ws, ref, reason, on)
+
+
+def _step(ws: Workspace, ref: str, text: str, on: date, evidence: list[str]) -> object:
+    return ops.record_step(ws, ref, text, on, evidence)
+
+
+def _visit(ws: Workspace, slug: str, visit: Visit) -> object:
+    return ops.record_visit(ws, slug, visit.kind, visit.by, visit.text, visit.on, visit.evidence)
+
+
+def _accept(ws: Workspace, slug: str, acceptance: Acceptance) -> object:
+    return ops.record_acceptance(ws, slug, acceptance.grade, acceptance.by, acceptance.on,
+                                 acceptance.score, acceptance.note)
 
 
 @contextmanager

@@ -87,7 +87,7 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
     reopened_rows: list[dict[str, Any]] = []
     stalled: list[dict[str, Any]] = []
     accepted_rows: list[dict[str, Any]] = []
-    totals = {"organizations": 0, "villages": 0, "communities": 0, "problems": 0, "closed": 0,
+    totals: dict[str, Any] = {"organizations": 0, "villages": 0, "communities": 0, "problems": 0, "closed": 0,
               "open": 0, "overdue": 0, "registered_in_month": 0, "closed_in_month": 0,
               "reopened_in_month": 0, "transformed": 0, "accepted_in_month": 0}
     before = month.first - timedelta(days=1)
