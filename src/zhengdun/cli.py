@@ -191,10 +191,15 @@ def _root(
     STATE.directory = directory
 
 
-def _workspace() -> Workspace:
+def _workspace(at: str | None = None) -> Workspace:
     from zhengdun.workspace import find
 
-    return find(STATE.directory)
+    ws = find(STATE.directory)
+    if at is None:
+        return ws
+    from zhengdun.timeline import at as workspace_at
+
+    return workspace_at(ws, at)
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -231,6 +236,9 @@ def _said(receipt: Any, as_json: bool = False) -> None:
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（供脚本和其他工具读取）")]
 AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", metavar="日期", help="按这一天判断状态和逾期（默认今天），格式 YYYY-MM-DD",
+    show_default=False)]
+AtOpt = Annotated[str | None, typer.Option(
+    "--at", metavar="日期或提交", help="按当时已记录的台账显示：日期（当天日终）或 git 提交，如 2026-09-30、HEAD~3",
     show_default=False)]
 OnOpt = Annotated[str | None, typer.Option(
     "--on", metavar="日期", help="发生日期 YYYY-MM-DD（默认今天）", show_default=False)]
@@ -299,11 +307,11 @@ def org_add(
 
 @org_app.command("list")
 @guarded
-def org_list(as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+def org_list(as_of: AsOfOpt = None, at: AtOpt = None, as_json: JsonOpt = False) -> None:
     """列出全部整顿对象：所属乡镇、阶段、问题数、已销号、逾期。"""
     from zhengdun.queries import list_orgs
 
-    data = list_orgs(_workspace(), _day(as_of, "--as-of"))
+    data = list_orgs(_workspace(at), _day(as_of, "--as-of"))
     if as_json:
         _print_json(data)
         return
@@ -369,12 +377,13 @@ def show(
     org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
                                        show_default=False)],
     as_of: AsOfOpt = None,
+    at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """显示一个整顿对象的全部台账：责任清单、问题清单及整改进展、销号、督查、验收。"""
     from zhengdun.queries import show_org
 
-    data = show_org(_workspace(), org, _day(as_of, "--as-of"))
+    data = show_org(_workspace(at), org, _day(as_of, "--as-of"))
     if as_json:
         _print_json(data)
         return
@@ -398,6 +407,7 @@ def list_(
     due_within: Annotated[int | None, typer.Option(
         "--due-within", metavar="天数", help="只列今后几天内到期、尚未销号的", show_default=False)] = None,
     as_of: AsOfOpt = None,
+    at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """列出问题，可按村(社区)、乡镇、类型、状态筛选。
@@ -411,7 +421,7 @@ def list_(
         raise UserError("--open、--closed、--overdue 只能选一个")
     flt = ProblemFilter(org=org, township=township, category=category,
                         status=chosen[0] if chosen else None, due_within=due_within)
-    data = list_problems(_workspace(), flt, _day(as_of, "--as-of"))
+    data = list_problems(_workspace(at), flt, _day(as_of, "--as-of"))
     if as_json:
         _print_json(data)
         return
@@ -630,6 +640,7 @@ def bulletin(
         "--date", metavar="日期", help="落款日期（默认为该月最后一天）", show_default=False)] = None,
     template: Annotated[str, typer.Option(
         "--template", metavar="模板", help="使用的模板名")] = "bulletin",
+    at: AtOpt = None,
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -640,7 +651,7 @@ def bulletin(
     """
     from zhengdun.reports import Month, bulletin_context
 
-    ws = _workspace()
+    ws = _workspace(at)
     context = bulletin_context(ws, Month.parse(month), number, _day(issued, "--date"))
     if as_json:
         _print_json(context)
@@ -656,6 +667,7 @@ def board(
     as_of: AsOfOpt = None,
     fmt: Annotated[str, typer.Option(
         "--format", metavar="格式", help="table（屏幕表格）、md、csv 或 json")] = "table",
+    at: AtOpt = None,
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -667,7 +679,7 @@ def board(
 
     if fmt not in ("table", "md", "csv", "json"):
         raise UserError(f"格式“{fmt}”不支持", "可用的格式：table、md、csv、json")
-    ws = _workspace()
+    ws = _workspace(at)
     data = board_rows(ws, _day(as_of, "--as-of"))
     if as_json or fmt == "json":
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -695,6 +707,7 @@ def report(
         "--org", metavar="村(社区)", help="只针对这个村(社区)（ledger 模板必填）",
         show_default=False)] = None,
     as_of: AsOfOpt = None,
+    at: AtOpt = None,
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -704,7 +717,7 @@ def report(
     """
     from zhengdun.reports import ledger_context, workspace_context
 
-    ws = _workspace()
+    ws = _workspace(at)
     day = _day(as_of, "--as-of")
     if org is not None:
         context = ledger_context(ws, org, day)
@@ -783,6 +796,112 @@ def demo(
     sys.stdout.write(f"已建立演示工作区 {directory}（{ws.config.county}，{len(ws.slugs())} 个村(社区)，"
                      f"{commits} 次提交）。\n"
                      f"试试：cd {directory} && zhengdun bulletin --month 2026-10\n")
+
+
+# --------------------------------------------------------------------------- history
+
+
+@app.command()
+@guarded
+def diff(
+    start: Annotated[str, typer.Argument(metavar="起点", help="日期（当天日终）或 git 提交",
+                                         show_default=False)],
+    end: Annotated[str | None, typer.Argument(metavar="终点", help="日期或提交（默认：现在）",
+                                              show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="格式", help="text 或 md")] = "text",
+    as_json: JsonOpt = False,
+) -> None:
+    """两个时间点之间台账记录了哪些变化：新增问题、进展、销号、反弹、督查、验收，以及销号率变化。
+
+    按记录（提交）时间划分：日期指当天日终已记录的台账。
+    例：zhengdun diff 2026-09-30 2026-10-31
+    """
+    from zhengdun.timeline import diff as run_diff
+
+    if fmt not in ("text", "md"):
+        raise UserError(f"格式“{fmt}”不支持", "可用的格式：text、md")
+    data = run_diff(_workspace(), start, end)
+    if as_json:
+        _print_json(data)
+        return
+    from zhengdun.console import format_diff
+
+    sys.stdout.write(format_diff(data, markdown=fmt == "md"))
+
+
+@app.command("log")
+@guarded
+def log_(
+    target: Annotated[str, typer.Argument(metavar="对象", help="村(社区)，或问题编号如 chengdong/1",
+                                          show_default=False)],
+    as_json: JsonOpt = False,
+) -> None:
+    """一个村(社区)或一个问题的全部记录历史：何时、何人、记了什么；事项日期早于记录日期的标为补录。
+
+    例：zhengdun log chengdong/1
+    """
+    from zhengdun.timeline import org_log
+
+    data = org_log(_workspace(), target)
+    if as_json:
+        _print_json(data)
+        return
+    from zhengdun.console import format_log
+
+    sys.stdout.write(format_log(data))
+
+
+@app.command()
+@guarded
+def audit(
+    since: Annotated[str | None, typer.Option(
+        "--since", metavar="日期", help="只审查这一天以后的记录", show_default=False)] = None,
+    backfill_days: Annotated[int | None, typer.Option(
+        "--backfill-days", metavar="天数", help="记录晚于事项日期多少天算补录（默认取配置，7天）",
+        show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """审查台账历史是否可信：记录被删除或改动、未经 zhengdun 的修改、补录、销号无佐证或无验收人。
+
+    发现严重问题（删除、改动、未经 zhengdun 的修改）时退出码为 1。
+    """
+    from zhengdun.timeline import audit as run_audit
+
+    if backfill_days is not None and backfill_days < 0:
+        raise UserError("--backfill-days 不能为负数")
+    data = run_audit(_workspace(), _day(since, "--since"), backfill_days)
+    if as_json:
+        _print_json(data)
+    else:
+        from zhengdun.console import format_audit
+
+        sys.stdout.write(format_audit(data))
+    if data["serious"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@guarded
+def undo(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="不询问，直接撤销（供脚本使用）")] = False,
+) -> None:
+    """撤销最近一次 zhengdun 命令：先显示将撤销的内容并询问，然后以一次新的提交撤销（历史中两者都保留）。"""
+    from zhengdun.timeline import UndoPlan
+    from zhengdun.timeline import undo as run_undo
+
+    def confirm(plan: UndoPlan) -> bool:
+        sys.stdout.write(plan.describe() + "\n")
+        if yes:
+            return True
+        if not sys.stdin.isatty() and not os.environ.get("ZHENGDUN_ASSUME_TTY"):
+            raise UserError("需要确认才能撤销，但当前不是在终端中运行", "确认无误的，加 --yes 再运行")
+        return typer.confirm("确认撤销？", default=False)
+
+    receipt = run_undo(_workspace(), confirm)
+    if receipt is None:
+        sys.stdout.write("未撤销，台账未改动。\n")
+        return
+    _said(receipt)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

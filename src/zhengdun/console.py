@@ -179,3 +179,77 @@ def print_board(data: dict[str, Any]) -> None:
                       str(row["overdue"]), str(row["due_soon"]), row["last_activity"] or "—",
                       row["county_leader"] or "", row["first_secretary"] or "", style=style)
     _out.print(table)
+
+
+def format_diff(data: dict[str, Any], markdown: bool = False) -> str:
+    """``zhengdun diff`` as text, grouped by township and organization."""
+    lines: list[str] = []
+    start, end = data["from"], data["to"]
+    title = f"{start['label']}（{start['commit'][:8]}）→ {end['label']}（{end['commit'][:8]}）的变化"
+    lines.append(f"# {title}" if markdown else title)
+    township = None
+    for group in data["organizations"]:
+        if group["township"] != township:
+            township = group["township"]
+            lines.append("")
+            lines.append(f"## {township}" if markdown else f"【{township}】")
+        lines.append(f"### {group['name']}（{group['org']}）" if markdown
+                     else f"  {group['name']}（{group['org']}）")
+        for change in group["changes"]:
+            mark = "⚠ " if change["serious"] else ""
+            lines.append(f"- {mark}{change['description']}" if markdown
+                         else f"    {mark}{change['description']}")
+    if not data["organizations"]:
+        lines.append("")
+        lines.append("这段时间台账没有变化。")
+    s = data["summary"]
+
+    def rate(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}%"
+
+    lines.append("")
+    summary = (f"合计：涉及 {len(data['organizations'])} 个村(社区)；问题 {s['problems_before']} → "
+               f"{s['problems_after']} 个，已销号 {s['closed_before']} → {s['closed_after']} 个，"
+               f"销号率 {rate(s['rate_before'])} → {rate(s['rate_after'])}")
+    lines.append(f"**{summary}**" if markdown else summary)
+    return "\n".join(lines) + "\n"
+
+
+def format_log(data: dict[str, Any]) -> str:
+    """``zhengdun log`` as text, oldest first."""
+    lines = [f"{data['target']} 的记录历史（共 {len(data['entries'])} 次）"]
+    for entry in data["entries"]:
+        how = entry["action"] or "手工修改（未经 zhengdun）"
+        lines.append("")
+        lines.append(f"{entry['recorded'][:16].replace('T', ' ')}  {entry['author']}  [{how}]  "
+                     f"{entry['commit'][:8]}")
+        for change in entry["changes"]:
+            late = (f"  ← 补录：事项日期 {change['event_date']}，晚 {change['backfill_days']} 天记录"
+                    if change.get("backfill_days") else "")
+            lines.append(f"    {change['description']}{late}")
+        if entry.get("note"):
+            lines.append(f"    {entry['note']}")
+    return "\n".join(lines) + "\n"
+
+
+def format_audit(data: dict[str, Any]) -> str:
+    """``zhengdun audit`` as text: serious findings first."""
+    from zhengdun.timeline import AUDIT_LABELS
+
+    lines = []
+    scope = f"{data['since']} 以来" if data["since"] else "全部"
+    lines.append(f"审查了{scope}的 {data['commits']} 次台账提交。")
+    for finding in data["findings"]:
+        level = "严重" if finding["serious"] else "提示"
+        where = (f"{finding['commit'][:8]} {finding['recorded'][:10]} {finding['author']}"
+                 if finding["commit"] else "当前台账")
+        lines.append(f"[{level}] {AUDIT_LABELS.get(finding['kind'], finding['kind'])}  {where}  "
+                     f"{finding['message']}")
+    counts = "，".join(f"{AUDIT_LABELS.get(k, k)} {v} 处" for k, v in data["counts"].items())
+    if data["serious"]:
+        lines.append(f"发现 {data['serious']} 处严重问题（{counts}）。")
+    elif data["findings"]:
+        lines.append(f"没有严重问题；提示 {len(data['findings'])} 处（{counts}）。")
+    else:
+        lines.append("历史记录完整，没有发现问题。")
+    return "\n".join(lines) + "\n"

@@ -211,3 +211,170 @@ def _commit_error(root: Path, stderr: str) -> GitError:
 def has_commits(root: Path) -> bool:
     """Whether the repository has a first commit."""
     return run(root, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode == 0
+
+
+# --------------------------------------------------------------------------- reading history
+
+ZERO = "0" * 40
+
+
+def resolve_revision(root: Path, text: str) -> str | None:
+    """The commit a revision names (``HEAD~3``, a branch, an id), or None."""
+    result = run(root, "rev-parse", "-q", "--verify", "--end-of-options", f"{text}^{{commit}}",
+                 check=False)
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def commit_before(root: Path, moment: str) -> str | None:
+    """The last commit on HEAD made at or before ``moment`` (an ISO time with its zone)."""
+    result = run(root, "rev-list", "-1", f"--before={moment}", "HEAD", check=False)
+    return result.stdout.strip() or None
+
+
+def tree_files(root: Path, rev: str, prefix: str) -> dict[str, str]:
+    """Files under ``prefix`` at ``rev``: path → blob id."""
+    out = run(root, "ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix).stdout
+    files = {}
+    for entry in out.split("\0"):
+        if not entry:
+            continue
+        meta, path = entry.split("\t", 1)
+        _mode, kind, blob = meta.split()
+        if kind == "blob":
+            files[path] = blob
+    return files
+
+
+def read_blobs(root: Path, blobs: Sequence[str]) -> dict[str, bytes]:
+    """The contents of many blobs through one ``git cat-file --batch`` process."""
+    wanted = list(dict.fromkeys(b for b in blobs if b and b != ZERO))
+    if not wanted:
+        return {}
+    try:
+        result = subprocess.run(["git", "cat-file", "--batch"], cwd=root, env=_env(),
+                                input=("\n".join(wanted) + "\n").encode(), capture_output=True,
+                                check=False)
+    except FileNotFoundError:
+        raise GitError("找不到 git 程序", "请先安装 git") from None
+    data = result.stdout
+    out: dict[str, bytes] = {}
+    pos = 0
+    for blob in wanted:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            raise GitError(f"git 中找不到对象 {blob}", "仓库可能不完整，请运行 git fsck 检查")
+        size = int(header[2])
+        out[blob] = data[pos:pos + size]
+        pos += size + 1
+    return out
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file changed by a commit: its blob before and after (``ZERO`` when absent)."""
+
+    path: str
+    old: str
+    new: str
+    status: str
+
+
+def changed_files(root: Path, old: str, new: str, prefix: str) -> list[FileChange]:
+    """Files under ``prefix`` that differ between two commits (``git diff-tree``)."""
+    out = run(root, "diff-tree", "-r", "-z", "--no-renames", "--raw", "--no-abbrev",
+              old, new, "--", prefix).stdout
+    return _raw_entries(out.split("\0"))
+
+
+def _raw_entries(parts: list[str]) -> list[FileChange]:
+    changes = []
+    i = 0
+    while i < len(parts):
+        meta = parts[i].lstrip("\n")
+        if not meta.startswith(":"):
+            i += 1
+            continue
+        fields = meta[1:].split()
+        path = parts[i + 1] if i + 1 < len(parts) else ""
+        changes.append(FileChange(path, fields[2], fields[3], fields[4][:1]))
+        i += 2
+    return changes
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit as the history commands need it."""
+
+    id: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    authored: str  # ISO 8601 with zone
+    committed: str
+    message: str
+    files: tuple[FileChange, ...]
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+    def trailer(self, key: str) -> list[str]:
+        """Values of a trailer such as ``Zhengdun-Action``."""
+        prefix = f"{key}:"
+        return [line[len(prefix):].strip() for line in self.message.splitlines()
+                if line.startswith(prefix)]
+
+    @property
+    def action(self) -> str | None:
+        values = self.trailer(TRAILER_ACTION)
+        return values[0] if values else None
+
+
+def log(root: Path, paths: Sequence[str] = (), since: str | None = None,
+        max_count: int | None = None, rev: str = "HEAD") -> list[Commit]:
+    """Commits touching ``paths`` (newest first), with the files each changed."""
+    fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1f"
+    args = ["log", "-z", "--raw", "--no-abbrev", "--no-renames", f"--format={fmt}"]
+    if since:
+        args.append(f"--since={since}")
+    if max_count:
+        args.append(f"-{max_count}")
+    args += [rev, "--", *paths]
+    result = run(root, *args, check=False)
+    if result.returncode != 0:
+        if "does not have any commits" in result.stderr or "bad revision" in result.stderr:
+            return []
+        raise GitError(f"读取 git 历史失败：{_first_lines(result.stderr)}")
+    commits = []
+    for record in result.stdout.split("\x1e")[1:]:
+        fields = record.split("\x1f")
+        if len(fields) < 8:
+            continue
+        sha, parents, author, email, authored, committed, message, rest = fields[:8]
+        files = _raw_entries(rest.split("\0"))
+        commits.append(Commit(sha, tuple(parents.split()), author, email, authored, committed,
+                              message.strip("\n"), tuple(files)))
+    return commits
+
+
+def is_clean(root: Path) -> bool:
+    """Whether the working tree and index have no changes at all (untracked files count)."""
+    return not run(root, "status", "--porcelain", "-z", "--untracked-files=all").stdout
+
+
+def revert_head(root: Path, message_text: str) -> str:
+    """Take back HEAD as a new commit with ``message_text``; on failure nothing changes."""
+    result = run(root, "revert", "--no-commit", "HEAD", check=False)
+    if result.returncode != 0:
+        run(root, "revert", "--abort", check=False)
+        run(root, "reset", "-q", "--hard", "HEAD", check=False)
+        raise GitError(f"无法撤销：{_first_lines(result.stderr)}")
+    done = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", input=message_text,
+               check=False)
+    if done.returncode != 0:
+        run(root, "revert", "--abort", check=False)
+        run(root, "reset", "-q", "--hard", "HEAD", check=False)
+        raise _commit_error(root, done.stderr + done.stdout)
+    return head_commit(root)

@@ -99,6 +99,10 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
     if folder.is_dir() and any(p.name != ".git" for p in folder.iterdir()):
         raise UserError(f"文件夹 {folder} 不是空的",
                         "请指定一个新的或空的文件夹，例如 zhengdun init 示范县台账")
+    _nonempty(county, "县名")
+    _nonempty(issuer, "发文机关")
+    if doc_prefix is not None:
+        _nonempty(doc_prefix, "文号代字")
     prefix = doc_prefix or _default_prefix(county)
     data = {"schema_version": SCHEMA_VERSION, "county": county, "issuer": issuer,
             "doc_prefix": prefix, "timezone": timezone, "categories": dict(CENTRAL_CATEGORIES),
@@ -316,8 +320,9 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
                         "例如 zhengdun org set 城东社区 --first-secretary 赵六；"
                         "运行 zhengdun org set --help 查看可改的项目")
     for key, value in changes.items():
-        if isinstance(value, str):
-            _nonempty(value, key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                _nonempty(item, _LABELS.get(key, key))
     if "kind" in changes and changes["kind"] not in KINDS:
         raise UserError(f"类别“{changes['kind']}”不对，应为 村 或 社区")
     for code in changes.get("categories", []):
@@ -525,6 +530,8 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
     if grade not in GRADES:
         raise UserError(f"验收等次“{grade}”不对", f"应为 {'、'.join(GRADES)} 之一")
     _nonempty(by, "验收单位")
+    if note is not None:
+        _nonempty(note, "备注")
     if score is not None and not 0 <= score <= 100:
         raise UserError(f"得分 {score:g} 不在 0 到 100 之间")
     day = on or ws.today()

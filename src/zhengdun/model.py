@@ -90,6 +90,7 @@ FIELD_LABELS: dict[str, str] = {
     "timezone": "时区",
     "sources": "问题来源",
     "next_steps": "下步工作要求",
+    "stage": "阶段",
 }
 
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -74,10 +74,12 @@ def md_cell(value: Any) -> str:
 
 
 def md_text(value: Any) -> str:
-    """Text safe in a Markdown paragraph: the markup characters escaped."""
+    """Text safe in a Markdown paragraph, heading or list item: the markup characters escaped,
+    line breaks as ``<br>`` (a line of the text must not start a heading, list or table)."""
     if value is None:
         return ""
-    return _CELL_ESCAPE.sub(r"\\\1", str(value))
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return "<br>".join(_CELL_ESCAPE.sub(r"\\\1", part) for part in text.split("\n"))
 
 
 FILTERS = {"cn_date": cn_date, "cn_month": cn_month, "cn_md": cn_md, "pct": pct,

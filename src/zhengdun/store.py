@@ -107,7 +107,7 @@ except ImportError:  # pragma: no cover - only without libyaml
 _PROBLEM_ZH = [
     ("found character '\\t' that cannot start any token", "这里有制表符（Tab），YAML 只能用空格缩进"),
     ("found a tab character", "这里有制表符（Tab），YAML 只能用空格缩进"),
-    ("mapping values are not allowed here",
+    ("mapping values are not allowed",  # libyaml: "... in this context"; PyYAML: "... here"
      "这里不能出现“: ”：可能是缩进不对，或文字中含有“: ”需要加引号"),
     ("could not find expected ':'", "找不到应有的冒号“:”，可能是缩进不对或引号没有配对"),
     ("did not find expected key", "缩进不一致：这一行与上下文的对齐方式不符"),
@@ -119,7 +119,16 @@ _PROBLEM_ZH = [
     ("control characters are not allowed", "文件中含有不可见的控制字符"),
     ("expected <block end>, but found", "缩进不一致：这一行与上一层级没有对齐"),
     ("but found another document", "文件中只能有一个文档（不要使用“---”分隔）"),
+    ("did not find expected <document start>", "缩进不一致：这一行与上文的对齐方式不符"),
+    ("did not find expected ',' or ']'", "方括号没有配对：“[”缺少对应的“]”，或各项之间缺少逗号"),
+    ("did not find expected ',' or '}'", "花括号没有配对：“{”缺少对应的“}”，或各项之间缺少逗号"),
 ]
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based (line, column) mark, or "" past the end."""
+    lines = text.split("\n")
+    return lines[line][column:column + 1] if line < len(lines) else ""
 
 
 def _translate(problem: str) -> str:
@@ -174,7 +183,10 @@ def parse(text: str, *, marks: bool = False) -> Parsed:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        raise YamlError(_translate(str(exc.problem or exc.context)), line, column) from None
+        problem = str(exc.problem or exc.context)
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            problem = "found a tab character"  # libyaml does not say which character it was
+        raise YamlError(_translate(problem), line, column) from None
     except yaml.YAMLError as exc:
         raise YamlError(_translate(str(exc))) from None
     finally:

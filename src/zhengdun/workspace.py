@@ -62,6 +62,7 @@ class Workspace:
     root: Path
     config: Config
     fixed_today: date | None = None  # replaying history (demo) judges "today" by the event
+    revision: str | None = None  # read the ledgers as committed here (``--at``), not the files
 
     @property
     def ledgers_dir(self) -> Path:
@@ -83,7 +84,39 @@ class Workspace:
 
     def slugs(self) -> list[str]:
         """Every organization's slug, in name order."""
+        if self.revision is not None:
+            return sorted(self._committed())
         return [p.stem for p in store.iter_ledger_paths(self.ledgers_dir)]
+
+    def _committed(self) -> dict[str, str]:
+        """slug → blob id of every ledger at ``revision``."""
+        from zhengdun.history import tree_files
+
+        assert self.revision is not None
+        files = tree_files(self.root, self.revision, LEDGERS)
+        return {path[len(LEDGERS) + 1:-5]: blob for path, blob in files.items()
+                if path.endswith(".yaml") and path.count("/") == 1
+                and not path.rsplit("/", 1)[1].startswith(".")}
+
+    def documents(self, slugs: list[str] | None = None) -> list[tuple[str, store.Document]]:
+        """The ledger files (all, or these slugs) as documents, from disk or from ``revision``."""
+        if self.revision is None:
+            paths = ([self.ledger_path(s) for s in slugs] if slugs is not None
+                     else list(store.iter_ledger_paths(self.ledgers_dir)))
+            return [(p.stem, store.read(p, self.rel(p))) for p in paths]
+        from zhengdun.history import read_blobs
+
+        committed = self._committed()
+        wanted = slugs if slugs is not None else sorted(committed)
+        blobs = read_blobs(self.root, [committed[s] for s in wanted if s in committed])
+        out = []
+        for slug in wanted:
+            if slug not in committed:
+                raise UserError(f"{self.revision[:8]} 时还没有 {LEDGERS}/{slug}.yaml")
+            path = self.ledger_path(slug)
+            text, bom, newline = store.decode(blobs[committed[slug]], self.rel(path))
+            out.append((slug, store.Document(path, blobs[committed[slug]], text, bom, newline)))
+        return out
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -92,9 +125,13 @@ class Workspace:
         The kernel releases the lock when its holder dies, so a killed command never leaves a
         stale lock behind: the next command simply gets it.
         """
-        from zhengdun.history import git_dir
+        from zhengdun.history import git_dir, preflight
 
         gdir = git_dir(self.root)
+        if gdir is None:
+            # Not a git repository: nothing can be recorded. Say so now, before a lock file
+            # is left behind among the clerk's files.
+            preflight(self.root)
         path = (gdir if gdir is not None else self.root) / "zhengdun.lock"
         timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "30"))
         refusal = LockTimeout(f"另一个 zhengdun 命令正在修改这个台账，等待 {timeout:g} 秒后仍未结束",
@@ -328,7 +365,7 @@ def load_ledger(ws: Workspace, slug: str) -> LoadedLedger:
     """Read and validate one ledger; a broken file is refused with its findings."""
     path = ws.ledger_path(slug)
     display = ws.rel(path)
-    doc = store.read(path, display)
+    doc = ws.documents([slug])[0][1] if ws.revision is not None else store.read(path, display)
     ledger, findings = validate(doc, Ledger, display)
     if ledger is None:
         raise DataError(f"{display} 有格式错误，无法读取", findings,
@@ -341,18 +378,22 @@ def load_all(ws: Workspace) -> list[LoadedLedger]:
     """Every ledger, validated; any broken file stops the report with all findings."""
     loaded: list[LoadedLedger] = []
     broken: list[Located] = []
-    for path in store.iter_ledger_paths(ws.ledgers_dir):
-        display = ws.rel(path)
-        try:
-            doc = store.read(path, display)
-        except store.YamlError as exc:
-            broken.append(Located(display, exc.line, exc.column, exc.message, exc.hint))
-            continue
+    if ws.revision is not None:
+        documents = ws.documents()
+    else:
+        documents = []
+        for path in store.iter_ledger_paths(ws.ledgers_dir):
+            try:
+                documents.append((path.stem, store.read(path, ws.rel(path))))
+            except store.YamlError as exc:
+                broken.append(Located(ws.rel(path), exc.line, exc.column, exc.message, exc.hint))
+    for slug, doc in documents:
+        display = ws.rel(doc.path)
         ledger, findings = validate(doc, Ledger, display)
         if ledger is None:
             broken += findings
         else:
-            loaded.append(LoadedLedger(path.stem, doc, ledger))
+            loaded.append(LoadedLedger(slug, doc, ledger))
     if broken:
         raise DataError("有台账文件格式错误，统计结果会不准确，已停止", broken,
                         "请先运行 zhengdun check 并修正这些文件")
@@ -367,6 +408,9 @@ def resolve_org(ws: Workspace, text: str) -> str:
     wanted = text.strip()
     if not wanted:
         raise UserError("没有指定村(社区)", "请写村(社区)名称或其拼音简称，例如 城东社区 或 chengdong")
+    if ws.revision is not None:
+        return _resolve_in(ws, wanted, [(s, str(d.parse().data.get("name", "")))
+                                        for s, d in ws.documents()])
     if SLUG_RE.fullmatch(wanted) and ws.ledger_path(wanted).is_file():
         return wanted
     entries = []
@@ -379,6 +423,12 @@ def resolve_org(ws: Workspace, text: str) -> str:
             except UserError:
                 name = ""
         entries.append((path.stem, name))
+    return _resolve_in(ws, wanted, entries)
+
+
+def _resolve_in(ws: Workspace, wanted: str, entries: list[tuple[str, str]]) -> str:
+    if any(slug == wanted for slug, _ in entries):
+        return wanted
     exact = [slug for slug, name in entries if name == wanted]
     if len(exact) == 1:
         return exact[0]
