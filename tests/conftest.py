@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,98 @@ def chengdong(run: Run) -> Run:
         result = run(*args)
         assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     return run
+
+
+# --------------------------------------------------------------------------- reports and demo
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``pytest --update-golden`` rewrites the files in tests/golden/ from the current output."""
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/ with the current report output")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """Whether this run rewrites the golden files instead of comparing with them."""
+    return bool(request.config.getoption("--update-golden"))
+
+
+@contextmanager
+def pinned_env_outside_a_test(home: Path) -> Iterator[None]:
+    """The env of ``pinned_env``, for session- or module-scoped fixtures (which run before
+    the function-scoped autouse fixture); restored on exit."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in GIT_ENV.items():
+            mp.setenv(key, value)
+        for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+            mp.delenv(key, raising=False)
+        home.mkdir(parents=True, exist_ok=True)
+        mp.setenv("HOME", str(home))
+        yield
+
+
+@pytest.fixture(scope="session")
+def demo_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo county built once per session with ``zhengdun demo``. Read it, never change it:
+    tests that write copy it first (``demo_copy``)."""
+    base = tmp_path_factory.mktemp("demo-county")
+    with pinned_env_outside_a_test(base / "home"):
+        result = Run(base)("demo", "演示县")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    return base / "演示县"
+
+
+@pytest.fixture
+def demo_copy(demo_county: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo county (git history included) that a test may change."""
+    import shutil
+
+    target = tmp_path / "演示县"
+    shutil.copytree(demo_county, target, symlinks=True)
+    return target
+
+
+# --------------------------------------------------------------------------- backdated history
+
+
+class Dated:
+    """A workspace whose history is scripted with chosen commit dates: ``dated(stamp, *args)``
+    runs one command as if at ``stamp`` (ISO 8601 with zone; sets ``GIT_AUTHOR_DATE``,
+    ``GIT_COMMITTER_DATE`` and "today" = that day in Beijing time) and requires exit 0."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root = root
+        self.run = Run(root)
+        self.mp = monkeypatch
+
+    def when(self, stamp: str) -> None:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+            self.mp.setenv(key, stamp)
+        day = datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Shanghai")).date()
+        self.mp.setenv("ZHENGDUN_TODAY", day.isoformat())
+
+    def __call__(self, stamp: str, *args: str) -> object:
+        self.when(stamp)
+        result = self.run(*args)
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+        return result
+
+    @classmethod
+    def create(cls, root: Path, monkeypatch: pytest.MonkeyPatch) -> Dated:
+        """``zhengdun init`` a workspace (示范县) at ``root``, dated 2026-08-01 09:00 Beijing."""
+        helper = cls(root, monkeypatch)
+        helper.when("2026-08-01T09:00:00+08:00")
+        result = Run(root.parent)("init", str(root), "--county", "示范县",
+                                  "--issuer", "中共示范县委组织部")
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+        return helper
+
+
+@pytest.fixture
+def dated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dated:
+    """A fresh workspace (示范县) whose first commit is dated 2026-08-01 09:00 Beijing time."""
+    return Dated.create(tmp_path / "示范县台账", monkeypatch)

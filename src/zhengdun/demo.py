@@ -86,8 +86,13 @@ def events_of(slug: str, ledger: Ledger) -> list[Event]:
     if duty:
         events.append(Event(start, "org-set", (slug,), ledger.township,
                             lambda ws: ops.org_set(ws, slug, dict(duty))))
+    # Problems are registered in the order of their numbers (``add`` gives the next number),
+    # so one found earlier than the problem before it is registered after it, as a 补录.
+    registered = start
     for index in range(len(ledger.problems)):
-        events += _problem_chain(slug, ledger, index, start)
+        chain = _problem_chain(slug, ledger, index, registered)
+        registered = chain[0].entered
+        events += chain
     for n, visit in enumerate(ledger.visits):
         events.append(Event(max(start, visit.on), "visit", (slug, n), ledger.township,
                             functools.partial(_visit, slug=slug, visit=visit)))

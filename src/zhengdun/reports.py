@@ -151,9 +151,12 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         town["rate"] = _rate(town["closed"], town["problems"])
     ranking.sort(key=lambda t: (t["rate"] is None, -(t["rate"] or 0), t["overdue"],
                                 t["township"]))
+    # Only townships with problems are ranked against each other; one with nothing registered
+    # has no 销号率 and is listed last without being flagged for 约谈.
+    rated = [t for t in ranking if t["rate"] is not None]
     for place, town in enumerate(ranking, start=1):
         town["rank"] = place
-        town["last"] = place == len(ranking) and len(ranking) > 1
+        town["last"] = len(rated) > 1 and town is rated[-1]
     overdue_rows.sort(key=lambda r: (-r["days_overdue"], r["township"], r["org_name"], r["id"]))
     closed_rows.sort(key=lambda r: (r["closed_on"], r["township"], r["org_name"], r["id"]))
     totals["rate"] = _rate(totals["closed"], totals["problems"])
@@ -171,7 +174,7 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         "title": f"关于{month.year}年{month.month}月软弱涣散基层党组织整顿工作进展情况的通报",
         "totals": totals,
         "townships": ranking,
-        "last_township": ranking[-1]["township"] if len(ranking) > 1 else None,
+        "last_township": rated[-1]["township"] if len(rated) > 1 else None,
         "overdue": overdue_rows,
         "closed_in_month": closed_rows,
         "reopened_in_month": reopened_rows,
