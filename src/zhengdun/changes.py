@@ -8,6 +8,7 @@ treats those as serious.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -115,16 +116,27 @@ def _fields(before: Any, after: Any, names: list[str], org: str, problem: int | 
 
 def _sequence(kind: str, org: str, problem: int | None, old: list[Any], new: list[Any],
               describe: Any) -> list[Change]:
+    """Records kept in ``old`` are matched in order wherever they stand in ``new``: zhengdun
+    appends, but an earlier-dated step is backfilled by hand *between* existing ones (steps
+    stay in date order), and that loses nothing. Only records missing or rewritten count."""
+    keys_old = [item.model_dump_json() for item in old]
+    keys_new = [item.model_dump_json() for item in new]
+    matcher = difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False)
     out = []
-    for index, item in enumerate(old):
-        if index >= len(new):
+    added: list[Any] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        before, after = old[i1:i2], new[j1:j2]
+        for item, later in zip(before, after, strict=False):
+            out.append(Change(f"{kind}_altered", org, problem, event_date=item.on,
+                              before=describe(item), after=describe(later),
+                              text=f"{describe(item)} → {describe(later)}"))
+        for item in before[len(after):]:
             out.append(Change(f"{kind}_removed", org, problem, event_date=item.on,
                               text=describe(item)))
-        elif new[index] != item:
-            out.append(Change(f"{kind}_altered", org, problem, event_date=item.on,
-                              before=describe(item), after=describe(new[index]),
-                              text=f"{describe(item)} → {describe(new[index])}"))
-    for item in new[len(old):]:
+        added += after[len(before):]
+    for item in added:
         out.append(Change(f"{kind}_added", org, problem, event_date=item.on,
                           text=describe(item)))
     return out

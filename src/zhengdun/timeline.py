@@ -158,6 +158,9 @@ def diff(ws: Workspace, from_text: str, to_text: str | None = None) -> dict[str,
         groups[slug] = {"org": slug, "name": current.name, "township": current.township,
                         "changes": [c.to_json() for c in found]}
     summary = _summary(ws, start.commit, end.commit, files, blobs)
+    # Organizations whose ledger changed, as listed: a file touched without changing the
+    # ledger (a comment, a reflow) is not a change of the organization.
+    summary["changed_organizations"] = len(groups)
     organizations = sorted(groups.values(), key=lambda g: (g["township"], g["name"]))
     counts: dict[str, int] = {}
     for c in all_changes:
@@ -198,8 +201,7 @@ def _summary(ws: Workspace, start: str, end: str, changed: list[history.FileChan
     return {"organizations_before": before[2], "organizations_after": after[2],
             "problems_before": before[0], "problems_after": after[0],
             "closed_before": before[1], "closed_after": after[1],
-            "rate_before": rate(before), "rate_after": rate(after),
-            "changed_organizations": len({f.path for f in changed})}
+            "rate_before": rate(before), "rate_after": rate(after)}
 
 
 # --------------------------------------------------------------------------- log
@@ -306,9 +308,14 @@ def audit(ws: Workspace, since: date | None = None,
     paths = [f for c in commits for f in c.files if f.path.endswith(".yaml")]
     raw = history.read_blobs(ws.root, [b for f in paths for b in (f.old, f.new)])
     parsed: dict[str, Ledger | None] = {}
+    # The last readable version of each file seen in the scan: a version that cannot be read
+    # must not hide what the next one removed.
+    readable: dict[str, Ledger] = {}
     findings: list[AuditFinding] = []
+    by_id = {c.id: c for c in commits}
     for commit in commits:
         recorded = _local_day(commit.authored, zone)
+        undo = commit.action == "undo" and _takes_back(ws.root, commit, by_id)
         base = {"commit": commit.id, "recorded": commit.authored, "author": commit.author}
         files = [f for f in commit.files if f.path.endswith(".yaml")
                  and f.path.startswith(f"{LEDGERS}/")]
@@ -332,9 +339,19 @@ def audit(ws: Workspace, since: date | None = None,
                                              slug, **base))
                 continue
             if file.old != history.ZERO and old is None:
-                continue  # already reported when that version was committed
+                # That version was reported as unreadable when it was committed; compare with
+                # the last readable one instead.
+                old = readable.get(file.path)
+                if old is None:
+                    if new is not None:
+                        readable[file.path] = new
+                    continue
+            if new is None:
+                readable.pop(file.path, None)
+            else:
+                readable[file.path] = new
             for change in ledger_changes(slug, old, new):
-                if change.serious and commit.action != "undo":
+                if change.serious and not undo:
                     kind = "altered" if change.kind.endswith("_altered") else "removed"
                     findings.append(AuditFinding(kind, True, change.describe(), change.ref,
                                                  **base))
@@ -356,13 +373,37 @@ def audit(ws: Workspace, since: date | None = None,
             "counts": counts, "findings": [f.to_json() for f in findings]}
 
 
-def _closure_quality(ws: Workspace) -> list[AuditFinding]:
-    from zhengdun.workspace import load_all
+def _takes_back(root: Path, commit: history.Commit, by_id: dict[str, history.Commit]) -> bool:
+    """Whether an ``undo`` commit really puts back the ledgers of the commit it names: a
+    ``Zhengdun-Action: undo`` typed by hand must not excuse a removal."""
+    undoes = commit.trailer("Zhengdun-Undoes")
+    if len(undoes) != 1:
+        return False
+    undone = by_id.get(undoes[0])
+    if undone is None:  # before the scanned range (--since)
+        found = history.log(root, [LEDGERS], max_count=1, rev=undoes[0])
+        undone = found[0] if found and found[0].id == undoes[0] else None
+    if undone is None:
+        return False
+    return ({f.path: (f.old, f.new) for f in commit.files}
+            == {f.path: (f.new, f.old) for f in undone.files})
 
+
+def _closure_quality(ws: Workspace) -> list[AuditFinding]:
+    # Each ledger on its own: one that cannot be read is already an "unreadable" finding and
+    # must not stop the audit.
+    files = {path: blob for path, blob in
+             history.tree_files(ws.root, history.head_commit(ws.root), LEDGERS).items()
+             if path.endswith(".yaml") and path.count("/") == 1}
+    raw = history.read_blobs(ws.root, list(files.values()))
     out = []
-    for item in load_all(replace(ws, revision=history.head_commit(ws.root))):
-        for problem in item.ledger.problems:
-            ref = f"{item.slug}/{problem.id}"
+    for path, blob in sorted(files.items()):
+        slug = path[len(LEDGERS) + 1:-5]
+        ledger = _ledger_from(raw.get(blob), path)
+        if ledger is None:
+            continue
+        for problem in ledger.problems:
+            ref = f"{slug}/{problem.id}"
             for closure in problem.closures:
                 if not closure.evidence:
                     out.append(AuditFinding("no_evidence", False,
