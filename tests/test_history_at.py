@@ -227,8 +227,6 @@ def test_bulletin_at_a_revision(county: Dated, tmp_path: Path,
     assert ok(Run(copy)("bulletin", "--month", "2026-10")) == then
 
 
-@pytest.mark.xfail(strict=True, reason="--at renders with the templates on disk now, not the "
-                   "templates/ committed at that point (cli.py/render.py)")
 def test_bulletin_at_a_date_uses_the_templates_of_that_date(county: Dated, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch,
                                                              ) -> None:

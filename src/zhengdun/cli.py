@@ -658,7 +658,7 @@ def bulletin(
         return
     from zhengdun.render import render
 
-    _write_output(render(template, context, ws.root), output, "月度通报")
+    _write_output(render(template, context, ws.root, ws.revision), output, "月度通报")
 
 
 @app.command()
@@ -689,7 +689,7 @@ def board(
     elif fmt == "md":
         from zhengdun.render import render
 
-        _write_output(render("board", data, ws.root), output, "挂图作战表")
+        _write_output(render("board", data, ws.root, ws.revision), output, "挂图作战表")
     else:
         if output is not None:
             raise UserError("屏幕表格不能写入文件", "请加 --format md 或 --format csv")
@@ -730,7 +730,7 @@ def report(
         return
     from zhengdun.render import render
 
-    _write_output(render(name, context, ws.root), output, "报告")
+    _write_output(render(name, context, ws.root, ws.revision), output, "报告")
 
 
 @templates_app.command("list")

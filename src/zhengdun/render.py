@@ -134,9 +134,42 @@ def _environment(folder: Path) -> SandboxedEnvironment:
     return env
 
 
-def render(name: str, context: dict[str, Any], workspace: Path | None) -> str:
-    """Render template ``name`` with ``context``; errors name the template file and line."""
-    path = find_template(name, workspace)
+def _committed_template(name: str, workspace: Path, revision: str,
+                        ) -> tuple[str, str] | None:
+    """(display name, source) of the workspace's own template as committed at ``revision``."""
+    from zhengdun import history
+
+    files = history.tree_files(workspace, revision, "templates")
+    for suffix in SUFFIXES:
+        path = f"templates/{name}{suffix}"
+        if suffix and path in files:
+            raw = history.read_blobs(workspace, [files[path]])[files[path]]
+            return f"{revision[:8]}:{path}", raw.decode("utf-8", errors="replace")
+    return None
+
+
+def render(name: str, context: dict[str, Any], workspace: Path | None,
+           revision: str | None = None) -> str:
+    """Render template ``name`` with ``context``; errors name the template file and line.
+
+    With ``revision`` (``--at``), the clerk's template is the one committed then, so an old
+    bulletin is reproduced exactly even after the template was changed.
+    """
+    committed = (_committed_template(name, workspace, revision)
+                 if workspace is not None and revision is not None else None)
+    if committed is not None:
+        display, source = committed
+        path = Path(display)
+        env = _environment(shipped_templates())
+        try:
+            return env.from_string(source).render(**context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise UserError(f"模板 {display} 第{exc.lineno}行有语法错误：{exc.message}") from None
+        except jinja2.TemplateError as exc:
+            raise UserError(f"模板 {display}{_line_of(exc, path)}出错：{exc}") from None
+        except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
+            raise UserError(f"模板 {display}{_line_of(exc, path)}计算出错：{exc}") from None
+    path = find_template(name, None if revision is not None else workspace)
     env = _environment(path.parent)
     try:
         template = env.get_template(path.name)
@@ -158,7 +191,7 @@ def _line_of(exc: BaseException, path: Path) -> str:
     tb = exc.__traceback__
     line = None
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == str(path):
+        if tb.tb_frame.f_code.co_filename in (str(path), "<template>"):
             line = tb.tb_lineno
         tb = tb.tb_next
     return f" 第{line}行" if line else ""
