@@ -8,6 +8,7 @@ apply exactly as they would to a ``git commit`` typed by the clerk.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Sequence
@@ -147,21 +148,38 @@ def message(action: str, ref: str, summary: str, extra_refs: Sequence[str] = ())
 def commit(root: Path, paths: Sequence[str], text: str, new_paths: Sequence[str] = ()) -> str:
     """Commit exactly ``paths`` with message ``text``; returns the new commit id.
 
-    On failure the index is put back for those paths and a :class:`GitError` says why; the
-    caller restores the files themselves.
+    On failure the index is as it was before and a :class:`GitError` says why; the caller
+    restores the files themselves.
     """
-    if new_paths:
-        added = run(root, "add", "--", *new_paths, check=False)
-        if added.returncode != 0:
-            raise _commit_error(root, added.stderr)
-    result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", "--", *paths,
-                 input=text, check=False)
+    try:
+        if new_paths:
+            added = run(root, "add", "--", *new_paths, check=False)
+            if added.returncode != 0:
+                raise _commit_error(root, added.stderr)
+        result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", "--", *paths,
+                     input=text, check=False)
+    except BaseException:
+        _unstage_uncommitted(root, new_paths)  # interrupted (Ctrl-C): leave no half-added file
+        raise
     if result.returncode != 0:
+        # A failed ``git commit -- paths`` leaves the index as it was; only what ``git add``
+        # staged above is taken out again (what the clerk had staged stays staged).
         if new_paths:
             run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *new_paths, check=False)
-        run(root, "reset", "-q", "--", *paths, check=False)
         raise _commit_error(root, result.stderr + result.stdout)
     return head_commit(root)
+
+
+def _unstage_uncommitted(root: Path, new_paths: Sequence[str]) -> None:
+    """Take ``new_paths`` out of the index again, unless a commit already took them in."""
+    if not new_paths:
+        return
+    with contextlib.suppress(BaseException):  # best effort, even under a second Ctrl-C
+        out = run(root, "diff", "--cached", "--name-only", "-z", "--", *new_paths,
+                  check=False).stdout
+        staged = [p for p in out.split("\0") if p]
+        if staged:
+            run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *staged, check=False)
 
 
 def head_commit(root: Path) -> str:

@@ -44,6 +44,7 @@ from zhengdun.workspace import (
     SLUG_RE,
     TEMPLATES,
     LoadedLedger,
+    Located,
     Workspace,
     load_ledger,
     locate,
@@ -271,9 +272,8 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         _check_category(ws, code)
     _check_day(ws, designated, "认定日期")
     taken = set(ws.slugs())
-    for existing in taken:
-        other = store.peek_top_scalar(ws.ledger_path(existing), "name")
-        if other == name:
+    for existing in sorted(taken):
+        if _ledger_name(ws.ledger_path(existing)) == name:
             raise UserError(f"{name} 已经登记过了（{existing}）",
                             f"运行 zhengdun show {existing} 查看它的台账")
     if slug is not None:
@@ -305,6 +305,18 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
             raise
     return Receipt("org-add", slug, commit, f"已登记 {name}（简称 {slug}，文件 {rel}）",
                    {"slug": slug, "file": rel})
+
+
+def _ledger_name(path: Path) -> str | None:
+    """The ``name:`` of a ledger file, cheaply when the line is plain (None if unreadable)."""
+    name = store.peek_top_scalar(path, "name")
+    if name is None:  # quoted, commented or unusual: read the file properly
+        try:
+            data = store.load_data(path)
+        except UserError:
+            return None
+        name = str(data["name"]) if isinstance(data, dict) and "name" in data else None
+    return name
 
 
 RESPONSIBILITY_FIELDS = ("county_leader", "township_lead", "branch_secretary", "first_secretary",
@@ -341,7 +353,11 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
                 edits.append(store.Set((), "responsibility", updated_duty.to_data()))
             else:
                 edits += [store.Set(("responsibility",), k, v) for k, v in duty.items()]
-        return Ledger.model_validate(new.to_data()), edits
+        validated = Ledger.model_validate(new.to_data())
+        if validated == ledger:  # nothing would change, so there is nothing to commit
+            raise UserError(f"{ledger.name} 的{said}与原来相同，没有需要记录的修改",
+                            "本次未记录；要修改，请写出新的内容")
+        return validated, edits
 
     said = "、".join(f"{_LABELS.get(k, k)}" for k in changes)
     commit, new = _record(ws, slug, "org-set", slug, said, change)
@@ -580,22 +596,38 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
         config_changed = any(s.path == CONFIG_NAME for s in changed)
         config = load_config(ws.root) if config_changed else ws.config
         checked = Workspace(ws.root, config)
+        edited = [s.path for s in changed
+                  if s.path.startswith(f"{LEDGERS}/") and s.path.endswith(".yaml")]
         for entry in changed:
-            if entry.path == CONFIG_NAME:
-                refs.append("config")
-                continue
-            if not (entry.path.startswith(f"{LEDGERS}/") and entry.path.endswith(".yaml")):
-                continue
-            path = ws.root / entry.path
-            doc = store.read(path, entry.path)
-            ledger, found = validate(doc, Ledger, entry.path)
+            ref_name = "config" if entry.path == CONFIG_NAME else (
+                Path(entry.path).stem if entry.path in edited else None)
+            if ref_name is not None and ref_name not in refs:
+                refs.append(ref_name)
+        to_check = list(edited)
+        if config_changed or any(s.path.startswith(f"{EVIDENCE}/") for s in changed):
+            # A new catalog or a removed evidence file can break ledgers nobody edited.
+            to_check += [rel for p in store.iter_ledger_paths(ws.ledgers_dir)
+                         if (rel := ws.rel(p)) not in to_check]
+        for rel in to_check:
+            path = ws.root / rel
+            doc = store.read(path, rel)
+            ledger, found = validate(doc, Ledger, rel)
             if ledger is None:
                 findings += found
                 continue
-            if path.stem not in refs:
-                refs.append(path.stem)
             rules = ledger_findings(ledger, config, checked.today(), checked.evidence_problem)
-            findings += locate(doc, entry.path, [f for f in rules if f.severity == "error"])
+            findings += locate(doc, rel, [f for f in rules if f.severity == "error"])
+        if edited:  # names stay unique: references by name must not become ambiguous
+            owners: dict[str, str] = {}
+            for path in store.iter_ledger_paths(ws.ledgers_dir):
+                rel = ws.rel(path)
+                name = _ledger_name(path)
+                if name is None:
+                    continue
+                if name in owners and (rel in edited or owners[name] in edited):
+                    findings.append(Located(rel, 1, 1, f"名称“{name}”与 {owners[name]} 重复",
+                                            "每个村(社区)只能有一个台账文件"))
+                owners.setdefault(name, rel)
         if findings:
             raise DataError("手工修改中有错误，未记录", findings, "请修正后重新运行 zhengdun commit")
         paths = [s.path for s in changed]

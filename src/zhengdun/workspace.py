@@ -261,7 +261,7 @@ def _pydantic_message(error: Any) -> tuple[str, str | None]:
             return (f"格式版本应为 {expected}，现为 {value!r}",
                     "此文件可能由更新版本的 zhengdun 写成，请升级 zhengdun")
         return f"应为 {expected} 之一，现为 {value!r}", None
-    if kind == "too_short":
+    if kind in ("too_short", "string_too_short"):
         if isinstance(value, list):
             return "至少要有一项", None
         return "不能为空", None
