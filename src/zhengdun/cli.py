@@ -33,24 +33,53 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _USAGE_ZH = [
-    ("Missing argument", "缺少参数"),
-    ("Missing option", "缺少选项"),
-    ("No such option", "没有这个选项"),
-    ("No such command", "没有这个命令"),
-    ("Invalid value for", "取值无效："),
-    ("Got unexpected extra argument", "多余的参数"),
-    ("Got unexpected extra arguments", "多余的参数"),
-    ("requires an argument", "需要一个值"),
-    ("is not a valid integer", "不是有效的整数"),
-    ("is not a valid float", "不是有效的数字"),
-    ("Did you mean", "你是否想用"),
+    (r"Missing argument '(.+?)'\.?", r"缺少参数 \1"),
+    (r"Missing option '(.+?)'\.?", r"缺少选项 \1"),
+    (r"Missing parameter: (\S+)", r"缺少 \1"),
+    (r"No such option: (\S+)", r"没有这个选项：\1"),
+    (r"No such command '(.+?)'\.?", r"没有命令“\1”"),
+    (r"Option '(.+?)' requires an argument\.?", r"选项 \1 后面要写一个值"),
+    (r"Option '(.+?)' requires (\d+) arguments\.?", r"选项 \1 后面要写 \2 个值"),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", r"多余的参数：\1（文字中有空格时请加引号）"),
+    (r"Invalid value for '(.+?)': ", r"\1 的值不对："),
+    (r"Input should be a valid integer[^.]*\.?", "应为整数"),
+    (r"Input should be a valid number[^.]*\.?", "应为数字"),
+    (r"Input should be a valid boolean[^.]*\.?", "应为 true 或 false"),
+    (r"'(.+?)' is not one of (.+)\.", r"“\1”不在可选值中：\2"),
+    (r"\(Possible options: (.+?)\)", r"（可选：\1）"),
+    (r"Did you mean (.+?)\?", r"是不是要用 \1？"),
 ]
 
 
 def _translate_usage(text: str) -> str:
+    import re
+
     for english, chinese in _USAGE_ZH:
-        text = text.replace(english, chinese)
+        text = re.sub(english, chinese, text)
     return text
+
+
+def _command_path(group: Any, argv: list[str]) -> str:
+    """``zhengdun close``: the deepest command named on the command line (for the hint)."""
+    path = ["zhengdun"]
+    command = group
+    for word in argv:
+        commands = getattr(command, "commands", None)
+        if not commands or word not in commands:
+            break
+        command = commands[word]
+        path.append(word)
+    return " ".join(path)
+
+
+def _localize_commands(command: Any) -> None:
+    """``[选项]`` and ``命令 [参数]...`` in every usage line."""
+    if getattr(command, "options_metavar", None) == "[OPTIONS]":
+        command.options_metavar = "[选项]"
+    if getattr(command, "subcommand_metavar", None) == "COMMAND [ARGS]...":
+        command.subcommand_metavar = "命令 [参数]..."
+    for sub in getattr(command, "commands", {}).values():
+        _localize_commands(sub)
 
 
 def _localize_help() -> None:
@@ -64,6 +93,15 @@ def _localize_help() -> None:
     rich_utils.ERRORS_PANEL_TITLE = "错误"
     rich_utils.REQUIRED_LONG_STRING = "[必填]"
     rich_utils.DEFAULT_STRING = "[默认：{}]"
+    from typer._click import formatting
+
+    write_usage = formatting.HelpFormatter.write_usage
+    if not getattr(write_usage, "_zh", False):
+        def usage_zh(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+            write_usage(self, prog, args, "用法：" if prefix is None else prefix)
+
+        usage_zh._zh = True  # type: ignore[attr-defined]
+        formatting.HelpFormatter.write_usage = usage_zh  # type: ignore[method-assign]
     original = click_core.Command.get_help_option
     if getattr(original, "_zh", False):
         return
@@ -87,19 +125,21 @@ class ZhengdunGroup(TyperGroup):
         from typer._click import exceptions as click_exc
 
         argv = list(sys.argv[1:] if args is None else args)
-        if not argv or "--help" in argv or "-h" in argv:
-            _localize_help()
+        _localize_commands(self)
+        if len(argv) <= 1 or "--help" in argv or "-h" in argv:
+            _localize_help()  # help may be shown: a bare command or a group without subcommand
         try:
             result = super().main(argv, prog_name or "zhengdun", complete_var,
                                   standalone_mode=False, windows_expand_args=windows_expand_args,
                                   **extra)
             code = result if isinstance(result, int) else 0
+        except click_exc.NoArgsIsHelpError:
+            code = 0  # the help has been shown: that is the whole answer
         except click_exc.UsageError as exc:
             usage = exc.ctx.get_usage() if exc.ctx is not None else ""
-            hint = (f"运行 {exc.ctx.command_path} --help 查看用法" if exc.ctx is not None
-                    else "运行 zhengdun --help 查看用法")
+            hint = f"运行 {_command_path(self, argv)} --help 查看用法"
             if usage:
-                usage = usage.replace("Usage:", "用法：").replace("[OPTIONS]", "[选项]")
+                usage = usage.replace("Usage: ", "用法：").replace("[OPTIONS]", "[选项]")
                 sys.stderr.write(usage.replace("COMMAND [ARGS]...", "命令 [参数]...") + "\n")
             problem = _translate_usage(exc.format_message()).rstrip(".")
             sys.stderr.write(f"错误：{problem}\n{hint}\n")

@@ -132,15 +132,20 @@ def status(root: Path, paths: Sequence[str] = ()) -> list[PathStatus]:
     return entries
 
 
-def message(action: str, ref: str, summary: str, extra_refs: Sequence[str] = ()) -> str:
-    """A commit message: ``<action> <ref>: <summary>`` and the zhengdun trailers."""
+def message(action: str, ref: str, summary: str, extra_refs: Sequence[str] = (),
+            trailer_refs: Sequence[str] | None = None) -> str:
+    """A commit message: ``<action> <ref>: <summary>`` and the zhengdun trailers.
+
+    One ``Zhengdun-Ref`` trailer for ``ref`` and each of ``extra_refs``, or for each of
+    ``trailer_refs`` when the subject names several organizations at once.
+    """
     flat = " ".join(summary.split())
     flat = "".join(ch if ch.isprintable() else " " for ch in flat)
     if len(flat) > 72:
         flat = flat[:71] + "…"
     lines = [f"{action} {ref}: {flat}" if flat else f"{action} {ref}", ""]
     lines.append(f"{TRAILER_ACTION}: {action}")
-    for one in [ref, *extra_refs]:
+    for one in trailer_refs if trailer_refs is not None else [ref, *extra_refs]:
         lines.append(f"{TRAILER_REF}: {one}")
     return "\n".join(lines) + "\n"
 

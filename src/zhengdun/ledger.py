@@ -186,10 +186,14 @@ def _record(ws: Workspace, slug: str, action: str, ref: str, summary: str,
     rel = ws.rel(path)
     with ws.lock():
         history.preflight(ws.root)
-        watched = [rel, *evidence]
+        watched = [rel, CONFIG_NAME, *evidence]
         states = {s.path: s for s in history.status(ws.root, watched)}
         if rel in states:
             raise _dirty_refusal(ws, rel, states[rel].code)
+        if CONFIG_NAME in states:
+            raise UserError(f"{CONFIG_NAME} 有未记录的手工修改，按未经记录的配置记账会对不上",
+                            f"请先运行 zhengdun commit -m \"说明\" 记录配置的修改，"
+                            f"或运行 git checkout -- {CONFIG_NAME} 放弃修改")
         loaded = load_ledger(ws, slug)
         new, edits = change(loaded.ledger)
         _rule_check(ws, loaded, new)
@@ -632,7 +636,8 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
             raise DataError("手工修改中有错误，未记录", findings, "请修正后重新运行 zhengdun commit")
         paths = [s.path for s in changed]
         ref = ",".join(refs) if refs else "workspace"
-        commit = history.commit(ws.root, paths, history.message("commit", ref, message_text),
+        text = history.message("commit", ref, message_text, trailer_refs=refs or ["workspace"])
+        commit = history.commit(ws.root, paths, text,
                                 new_paths=[s.path for s in changed if s.untracked])
     return Receipt("commit", ref, commit, f"已记录手工修改：{'、'.join(paths)}",
                    {"files": paths})

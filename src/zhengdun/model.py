@@ -140,10 +140,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         out: dict[str, Any] = {}
         for name in type(value).model_fields:
-            item = getattr(value, name)
-            if item is None or (isinstance(item, list) and not item):
-                continue
-            out[name] = _plain(item)
+            item = _plain(getattr(value, name))
+            if item is None or (isinstance(item, list | dict) and not item):
+                continue  # unset and empty are left out of the file
+            out[name] = item
         return out
     if isinstance(value, list):
         return [_plain(v) for v in value]
@@ -439,12 +439,9 @@ def ledger_findings(
             if closure.on < problem.found_on:
                 out.append(Finding((*cpath, "on"),
                                    f"销号日期 {closure.on} 早于发现日期 {problem.found_on}"))
-            steps_before = [s.on for s in problem.steps
-                            if previous_reopen is None or s.on >= previous_reopen]
-            steps_before = [d for d in steps_before if d <= closure.on] or steps_before
-            if steps_before and closure.on < max(steps_before):
-                out.append(Finding((*cpath, "on"),
-                                   f"销号日期 {closure.on} 早于最后一条整改进展（{max(steps_before)}）"))
+            # A step dated after a closure is a follow-up while the problem stays closed
+            # (巩固), so the file cannot tell a late closure from one: ``close`` refuses a
+            # closure dated before the last step when it is recorded, and ``audit`` notes it.
             if previous_reopen is not None and closure.on < previous_reopen:
                 out.append(Finding((*cpath, "on"),
                                    f"销号日期 {closure.on} 早于上次反弹日期 {previous_reopen}"))

@@ -82,9 +82,9 @@ _Core12Resolver.add_implicit_resolver(
     _NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 try:  # libyaml's parser; the pure-Python one gives the same nodes, only slower
-    from yaml.cyaml import CParser as _Parser  # the C parser is not re-exported by ``yaml``
+    from yaml._yaml import CParser as _Parser  # libyaml; ``yaml`` does not re-export it
 
-    class _Loader(_Parser, _Core12Resolver):  # type: ignore[misc]
+    class _Loader(_Parser, _Core12Resolver):
         def __init__(self, stream: str) -> None:
             _Parser.__init__(self, stream)
             _Core12Resolver.__init__(self)
