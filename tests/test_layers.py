@@ -1,0 +1,148 @@
+"""Import discipline, read from the source with ``ast``; and what ``zhengdun close`` imports.
+
+cli ─► services ─► model. One module per outside dependency: store (YAML), history (git),
+render (jinja2); typer and rich only in cli and console. Nothing imports the CLI.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "zhengdun"
+MODULES = sorted(p.stem for p in SRC.glob("*.py"))
+
+
+@cache
+def tree(module: str) -> ast.Module:
+    return ast.parse((SRC / f"{module}.py").read_text(encoding="utf-8"), filename=module)
+
+
+@cache
+def imported(module: str) -> frozenset[str]:
+    """Every module name ``module`` imports, anywhere in the file (functions and
+    ``TYPE_CHECKING`` blocks included), plus ``importlib.import_module("...")`` targets."""
+    names: set[str] = set()
+    for node in ast.walk(tree(module)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = "zhengdun" + (f".{base}" if base else "")
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+        elif (isinstance(node, ast.Call) and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+              and _call_name(node.func) in ("import_module", "importlib.import_module",
+                                            "__import__")):
+            names.add(node.args[0].value)
+    return frozenset(names)
+
+
+def _call_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return f"{_call_name(func.value)}.{func.attr}"
+    return ""
+
+
+def uses(module: str, *packages: str) -> list[str]:
+    """The imports of ``module`` that are ``packages`` or inside them."""
+    return sorted(name for name in imported(module)
+                  if any(name == p or name.startswith(p + ".") for p in packages))
+
+
+def test_the_source_is_where_the_test_looks() -> None:
+    assert {"cli", "console", "model", "store", "history", "ledger", "check", "queries",
+            "workspace", "__main__"} <= set(MODULES)
+    # the scanner sees what is there (so the tests below can fail)
+    assert "yaml" in imported("store")
+    assert "subprocess" in imported("history")
+    assert "typer" in imported("cli")
+    assert "zhengdun.cli" in imported("__main__")
+    assert "zhengdun.ledger.close_problem" in imported("cli")  # imported inside a function
+
+
+def test_model_imports_nothing_of_ours() -> None:
+    assert uses("model", "zhengdun") == []
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m not in ("cli", "__main__")])
+def test_nothing_imports_the_cli(module: str) -> None:
+    assert uses(module, "zhengdun.cli") == []
+    assert "cli" not in {name.rsplit(".", 1)[-1] for name in imported(module)
+                         if name.startswith("zhengdun.") and name.count(".") == 1}
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m != "store"])
+def test_only_store_imports_yaml_libraries(module: str) -> None:
+    assert uses(module, "yaml", "ruamel", "_ruamel_yaml", "strictyaml") == []
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m != "history"])
+def test_only_history_runs_git(module: str) -> None:
+    assert uses(module, "subprocess", "asyncio.subprocess", "pty", "git", "pygit2",
+                "dulwich", "sh", "plumbum") == []
+    calls = sorted({_call_name(node.func) for node in ast.walk(tree(module))
+                    if isinstance(node, ast.Call)})
+    spawning = [c for c in calls if c in ("os.system", "os.popen", "system", "popen")
+                or c.startswith(("os.exec", "os.spawn", "os.posix_spawn", "subprocess."))]
+    assert spawning == []
+    # no command line for git is built outside history (e.g. ["git", "commit", ...])
+    vectors = [node for node in ast.walk(tree(module))
+               if isinstance(node, ast.List | ast.Tuple) and node.elts
+               and isinstance(node.elts[0], ast.Constant) and node.elts[0].value == "git"]
+    assert vectors == []
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m not in ("cli", "console")])
+def test_typer_and_rich_live_only_in_the_cli_layer(module: str) -> None:
+    assert uses(module, "typer", "rich", "click") == []
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m != "render"])
+def test_only_render_imports_jinja2(module: str) -> None:
+    assert uses(module, "jinja2", "markupsafe") == []
+
+
+def _imported_by_a_command(cwd: Path, argv: list[str]) -> tuple[Any, set[str]]:
+    code = ("import sys\nfrom zhengdun.cli import main\n"
+            f"sys.argv = {['zhengdun', *argv]!r}\nmain()\n")
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=cwd,
+                            capture_output=True, text=True, env=dict(os.environ), check=False)
+    modules = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip())
+    return result, modules
+
+
+def test_close_does_not_import_jinja2_pypinyin_or_ruamel(chengdong: Any, workspace: Path) -> None:
+    result, modules = _imported_by_a_command(
+        workspace, ["close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "chengdong/1 已销号（2026-06-20）" in result.stdout
+    assert "      - on: 2026-06-20\n        result: 新增停车位120个\n" in (
+        workspace / "ledgers" / "chengdong.yaml").read_text(encoding="utf-8")
+    assert {"zhengdun.cli", "zhengdun.ledger", "zhengdun.store", "zhengdun.history"} <= modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in (
+        "jinja2", "pypinyin", "ruamel", "openpyxl", "git", "zhengdun.render"))
+    assert heavy == []
+    assert not any(m.startswith("zhengdun.render") for m in modules)
+
+
+def test_reading_commands_do_not_import_jinja2_or_pypinyin(chengdong: Any, workspace: Path,
+                                                          ) -> None:
+    for argv in (["list", "--json"], ["check"], ["show", "chengdong", "--json"]):
+        result, modules = _imported_by_a_command(workspace, argv)
+        assert result.returncode == 0, (argv, result.stderr[-2000:])
+        assert not {m.split(".")[0] for m in modules} & {"jinja2", "pypinyin"}, argv
