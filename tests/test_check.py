@@ -428,7 +428,7 @@ def test_check_mentions_uncommitted_hand_edits(chengdong: Any, workspace: Path) 
     path.write_text(path.read_text(encoding="utf-8") + "# 手工备注\n", encoding="utf-8")
     result = chengdong("check")
     assert result.exit_code == 0
-    assert "以下文件有尚未记录到历史中的修改：ledgers/chengdong.yaml。" in result.stdout
+    assert "以下文件已写入、但尚未记录到历史中（手工修改，或上一条命令被中断）：城东社区（ledgers/chengdong.yaml）。" in result.stdout
     assert git(workspace, "status", "--porcelain") == " M ledgers/chengdong.yaml\n"
 
 

@@ -577,7 +577,7 @@ def test_uncommitted_hand_edit_of_the_same_file(base: Run, root: Path, args: lis
     if staged:
         git(root, "add", "ledgers/chengdong.yaml")
     edited = path.read_bytes()
-    refused(base, root, args, ["ledgers/chengdong.yaml 有未记录的手工修改，zhengdun 不会覆盖它们",
+    refused(base, root, args, ["ledgers/chengdong.yaml 有未记录的手工修改（或上一条命令在写入后被中断），zhengdun 不会覆盖它们",
                                'zhengdun commit -m "说明"',
                                "git checkout -- ledgers/chengdong.yaml"])
     assert path.read_bytes() == edited

@@ -27,6 +27,7 @@ class CheckReport:
     problems: int = 0
     findings: list[Located] = field(default_factory=list)
     uncommitted: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # file → organization name
 
     @property
     def errors(self) -> list[Located]:
@@ -76,6 +77,7 @@ def check_workspace(root: Path) -> CheckReport:
                                            f"名称“{ledger.name}”与 {names[ledger.name]} 重复",
                                            "每个村(社区)只能有一个台账文件"))
         names.setdefault(ledger.name, display)
+        report.names[display] = ledger.name
         if ws is not None:
             rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
             report.findings += locate(doc, display, rules)

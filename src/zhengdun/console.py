@@ -59,9 +59,11 @@ def print_check(report: CheckReport) -> None:
         summary += "全部通过。"
     print(summary)
     if report.uncommitted:
-        print("以下文件有尚未记录到历史中的修改："
-              + "、".join(report.uncommitted)
-              + "。确认无误后运行 zhengdun commit -m \"说明\" 记录，或用 git checkout -- 文件 放弃。")
+        names = report.names
+        listed = "、".join(f"{names[p]}（{p}）" if p in names else p for p in report.uncommitted)
+        print(f"以下文件已写入、但尚未记录到历史中（手工修改，或上一条命令被中断）：{listed}。"
+              "确认内容无误后运行 zhengdun commit -m \"说明\" 记录；"
+              "不要这些修改的，运行 git checkout -- 文件 放弃。")
 
 
 def print_orgs(data: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from zhengdun import faults
 from zhengdun.errors import GitError
 
 TRAILER_ACTION = "Zhengdun-Action"
@@ -161,6 +162,7 @@ def commit(root: Path, paths: Sequence[str], text: str, new_paths: Sequence[str]
             added = run(root, "add", "--", *new_paths, check=False)
             if added.returncode != 0:
                 raise _commit_error(root, added.stderr)
+        faults.point("before-commit")
         result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", "--", *paths,
                      input=text, check=False)
     except BaseException:
@@ -172,6 +174,7 @@ def commit(root: Path, paths: Sequence[str], text: str, new_paths: Sequence[str]
         if new_paths:
             run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *new_paths, check=False)
         raise _commit_error(root, result.stderr + result.stdout)
+    faults.point("after-commit")
     return head_commit(root)
 
 
@@ -394,6 +397,7 @@ def revert_head(root: Path, message_text: str) -> str:
         run(root, "revert", "--abort", check=False)
         run(root, "reset", "-q", "--hard", "HEAD", check=False)
         raise GitError(f"无法撤销：{_first_lines(result.stderr)}")
+    faults.point("before-commit")
     done = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", input=message_text,
                check=False)
     if done.returncode != 0:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from zhengdun import history, store
+from zhengdun import faults, history, store
 from zhengdun.errors import DataError, UserError
 from zhengdun.model import (
     CENTRAL_CATEGORIES,
@@ -164,8 +164,8 @@ def _dirty_refusal(ws: Workspace, rel: str, code: str) -> UserError:
         return UserError(f"{rel} 是新文件，还没有记录到历史中，zhengdun 不会在它上面继续记录",
                          "如果这个文件是手工建立的，请先检查并运行 zhengdun commit -m \"说明\" 记录；"
                          "如果不需要，删除它")
-    return UserError(f"{rel} 有未记录的手工修改，zhengdun 不会覆盖它们",
-                     f"请先运行 zhengdun commit -m \"说明\" 记录这些修改，"
+    return UserError(f"{rel} 有未记录的手工修改（或上一条命令在写入后被中断），zhengdun 不会覆盖它们",
+                     f"请先运行 zhengdun check 查看，再运行 zhengdun commit -m \"说明\" 记录这些修改，"
                      f"或运行 git checkout -- {rel} 放弃这些修改，然后重新运行刚才的命令")
 
 
@@ -205,7 +205,9 @@ def _record(ws: Workspace, slug: str, action: str, ref: str, summary: str,
                 return False
 
         text = store.apply_edits(loaded.doc, edits, accept)
+        faults.point("before-write")
         store.write_atomic(path, loaded.doc.encode(text), rel)
+        faults.point("after-rename")
         new_evidence = [p for p in evidence if p in states]
         try:
             commit = history.commit(ws.root, [rel, *new_evidence],
@@ -300,7 +302,9 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         if path.exists():
             raise UserError(f"{rel} 已经存在", "请用 --slug 指定另一个简称")
         ws.ledgers_dir.mkdir(exist_ok=True)
+        faults.point("before-write")
         store.write_atomic(path, text.encode(), rel)
+        faults.point("after-rename")
         try:
             commit = history.commit(ws.root, [rel], history.message("org-add", slug, name),
                                     new_paths=[rel])

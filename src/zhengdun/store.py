@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from zhengdun import faults
 from zhengdun.errors import UserError
 
 #: Ledgers are small; a file this large in ledgers/ is a mistake, not a village.
@@ -717,6 +718,7 @@ def write_atomic(path: Path, data: bytes, display: str | None = None) -> None:
     A reader (or a crash) sees the old file or the new one, never a mix.
     """
     name = display or path.name
+    _sweep_temps(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         mode = path.stat().st_mode & 0o777
@@ -734,6 +736,7 @@ def write_atomic(path: Path, data: bytes, display: str | None = None) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+        faults.point("after-temp")
         os.replace(tmp, path)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
@@ -752,6 +755,20 @@ def write_atomic(path: Path, data: bytes, display: str | None = None) -> None:
         if exc.errno == errno.EFBIG:
             raise UserError(f"文件大小超过系统限制，无法写入 {name}，文件未改动") from None
         raise UserError(f"写入 {name} 失败：{exc.strerror}，文件未改动") from None
+
+
+def _sweep_temps(path: Path) -> None:
+    """Remove temp files of ``path`` left by a writer that was killed (its process is gone)."""
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        pid_text = leftover.name[len(path.name) + 2:-4]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive but not ours to signal: leave it
 
 
 def restore(path: Path, raw: bytes | None) -> None:
