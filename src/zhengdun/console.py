@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from zhengdun.check import CheckReport
 from zhengdun.workspace import Located
 
-# Piped output (a file, less, a script) is not cut to 80 columns: Chinese text would be truncated.
-_out = Console(highlight=False, soft_wrap=False,
-               width=None if sys.stdout.isatty() else 200)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+
+def _console() -> Console:
+    """Rich, imported only by the commands that draw tables (it costs ~50 ms to import).
+
+    Piped output (a file, less, a script) is not cut to 80 columns: Chinese text would be
+    truncated.
+    """
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 _STATE_STYLE = {"open": "", "closed": "green", "reopened": "magenta"}
 
 
 def _table(title: str | None = None) -> Table:
+    from rich.table import Table
+
     return Table(title=title, title_justify="left", header_style="bold", show_lines=False,
                  pad_edge=False, expand=False)
 
@@ -68,6 +77,9 @@ def print_check(report: CheckReport) -> None:
 
 def print_orgs(data: dict[str, Any]) -> None:
     """The table of ``zhengdun org list``."""
+    from rich.text import Text
+
+    _out = _console()
     table = _table(f"整顿对象 {data['count']} 个（{data['as_of']}）")
     for header in ("简称", "名称", "类别", "乡镇", "认定日期", "阶段", "问题", "已销号", "逾期",
                    "最近进展"):
@@ -83,6 +95,9 @@ def print_orgs(data: dict[str, Any]) -> None:
 
 def print_problems(data: dict[str, Any]) -> None:
     """The table of ``zhengdun list``."""
+    from rich.text import Text
+
+    _out = _console()
     if not data["problems"]:
         print(f"没有符合条件的问题（按 {data['as_of']} 判断）。")
         return
@@ -102,6 +117,9 @@ def print_problems(data: dict[str, Any]) -> None:
 
 def print_ledger(data: dict[str, Any]) -> None:
     """One organization's whole 台账 (``zhengdun show``)."""
+    from rich.text import Text
+
+    _out = _console()
     summary = data["summary"]
     out = _out
     out.print(Text(f"{data['name']}（{data['slug']}）", style="bold"))
@@ -167,6 +185,8 @@ def _files(record: dict[str, Any]) -> str:
 
 def print_board(data: dict[str, Any]) -> None:
     """挂图作战 on screen: overdue red, due soon yellow, transformed green."""
+
+    _out = _console()
     table = _table(f"{data['county']}整顿挂图作战（截至 {data['as_of']}，{data['count']} 个对象）")
     headers = ("乡镇", "村(社区)", "类别", "类型", "阶段", "问题", "已销号", "未销号", "逾期",
                "临期", "最近进展", "包联县级领导", "第一书记")

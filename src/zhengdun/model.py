@@ -155,7 +155,7 @@ class Step(Record):
 
     on: Day
     text: Text
-    evidence: list[Text] = []
+    evidence: list[Text] = Field(default_factory=list)
 
 
 class Reopening(Record):
@@ -171,7 +171,7 @@ class Closure(Record):
     on: Day
     result: Text
     verified_by: Text | None = None
-    evidence: list[Text] = []
+    evidence: list[Text] = Field(default_factory=list)
     reopened: Reopening | None = None
 
 
@@ -189,9 +189,9 @@ class Problem(Record):
     found_on: Day
     due: Day
     owner: Text
-    measures: list[Text] = []
-    steps: list[Step] = []
-    closures: list[Closure] = []
+    measures: list[Text] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    closures: list[Closure] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -248,7 +248,7 @@ class Visit(Record):
     kind: Literal["督查", "调度", "约谈", "回头看"]
     by: Text
     text: Text
-    evidence: list[Text] = []
+    evidence: list[Text] = Field(default_factory=list)
 
 
 class Acceptance(Record):
@@ -268,7 +268,7 @@ class Responsibility(Record):
     township_lead: Text | None = None
     branch_secretary: Text | None = None
     first_secretary: Text | None = None
-    paired_units: list[Text] = []
+    paired_units: list[Text] = Field(default_factory=list)
     work_team: Text | None = None
 
 
@@ -285,10 +285,10 @@ class Ledger(Record):
     township: Text
     designated_on: Day
     categories: Annotated[list[Code], Field(min_length=1)]
-    responsibility: Responsibility = Responsibility()
-    problems: list[Problem] = []
-    visits: list[Visit] = []
-    acceptances: list[Acceptance] = []
+    responsibility: Responsibility = Field(default_factory=lambda: Responsibility())
+    problems: list[Problem] = Field(default_factory=list)
+    visits: list[Visit] = Field(default_factory=list)
+    acceptances: list[Acceptance] = Field(default_factory=list)
 
     def problem(self, pid: int) -> Problem | None:
         """The problem numbered ``pid``, if any."""
@@ -331,7 +331,7 @@ class Config(Record):
     doc_prefix: Text
     timezone: Text = "Asia/Shanghai"
     categories: dict[Code, Text]
-    sources: list[Text] = list(DEFAULT_SOURCES)
+    sources: list[Text] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     next_steps: Text | None = None
     backfill_days: Annotated[int, Field(ge=0)] = 7
 

@@ -310,6 +310,8 @@ def _place(parsed: store.Parsed | None, path: tuple[Any, ...], key: bool = False
 def locate(doc: store.Document, display: str, findings: list[Finding],
            parsed: store.Parsed | None = None) -> list[Located]:
     """Place model findings (data paths) on the file's lines."""
+    if not findings:
+        return []  # nothing to place: no second parse for marks
     if parsed is None or not parsed.marks:
         try:
             parsed = doc.parse(marks=True)
