@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from filelock import FileLock
 
 from conftest import GIT_ENV, Run, git
 
@@ -986,12 +985,25 @@ def test_read_only_ledgers_folder(base: Run, root: Path) -> None:
     assert base(*_org_add(root)).exit_code == 0
 
 
+@contextmanager
+def held_lock(path: Path) -> Iterator[None]:
+    """Hold the workspace lock as another zhengdun process would (an flock on its own open file)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 @pytest.mark.parametrize("setup", RECORDERS)
 def test_lock_timeout(base: Run, root: Path, monkeypatch: pytest.MonkeyPatch,
                       setup: Setup) -> None:
     args = setup(root)
     monkeypatch.setenv("ZHENGDUN_LOCK_TIMEOUT", "0.2")
-    with FileLock(str(root / ".git" / "zhengdun.lock")):
+    with held_lock(root / ".git" / "zhengdun.lock"):
         refused(base, root, args, ["另一个 zhengdun 命令正在修改这个台账，等待 0.2 秒后仍未结束",
                                    "请等它结束后重试"])
     result = base(*args)
