@@ -26,9 +26,20 @@ demo: $(STAMP)
 	@echo "月度通报：$(DEMO)/通报-2026-10.md"
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+
+# The benchmark against measured floors (see bench/run.py): writes bench/RESULTS.md.
+#   make bench         S (a county) and L (a province; building L the first time takes a minute)
+#   make bench-quick   S only, a few minutes
+.PHONY: bench bench-quick
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick

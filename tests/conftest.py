@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -135,7 +136,6 @@ def demo_county(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_copy(demo_county: Path, tmp_path: Path) -> Path:
     """A private copy of the demo county (git history included) that a test may change."""
-    import shutil
 
     target = tmp_path / "演示县"
     shutil.copytree(demo_county, target, symlinks=True)
@@ -179,6 +179,26 @@ class Dated:
                                   "--issuer", "中共示范县委组织部")
         assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
         return helper
+
+
+def build_scripted(factory: pytest.TempPathFactory, name: str,
+                   script: Callable[[Dated], None]) -> Path:
+    """A scripted county built once (for a module-scoped fixture); tests work on copies."""
+    base = factory.mktemp(name)
+    with pinned_env_outside_a_test(base / "home"), pytest.MonkeyPatch.context() as mp:
+        county = Dated.create(base / "示范县台账", mp)
+        script(county)
+    return county.root
+
+
+def copy_scripted(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  now: str = "2026-11-21T12:00:00+08:00") -> Dated:
+    """A private copy of a county made by :func:`build_scripted`, with the clock at ``now``."""
+    root = tmp_path / "示范县台账"
+    shutil.copytree(built, root, symlinks=True)
+    county = Dated(root, monkeypatch)
+    county.when(now)
+    return county
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Dated, git, pinned_env_outside_a_test
+from conftest import Dated, build_scripted, copy_scripted, git
 
 CHENGDONG = "ledgers/chengdong.yaml"
 
@@ -87,20 +87,12 @@ def script(d: Dated) -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The scripted county, built once; tests work on copies."""
-    base = tmp_path_factory.mktemp("history-diff")
-    with pinned_env_outside_a_test(base / "home"), pytest.MonkeyPatch.context() as mp:
-        county = Dated.create(base / "示范县台账", mp)
-        script(county)
-    return county.root
+    return build_scripted(tmp_path_factory, "history-diff", script)
 
 
 @pytest.fixture
 def county(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dated:
-    root = tmp_path / "示范县台账"
-    shutil.copytree(built, root, symlinks=True)
-    county = Dated(root, monkeypatch)
-    county.when("2026-11-21T12:00:00+08:00")
-    return county
+    return copy_scripted(built, tmp_path, monkeypatch)
 
 
 OCTOBER = [

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Dated, git, pinned_env_outside_a_test
+from conftest import Dated, build_scripted, copy_scripted, git
 from zhengdun.cli import app
 
 CHENGDONG = "ledgers/chengdong.yaml"
@@ -41,20 +40,13 @@ def script(d: Dated) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("history-undo")
-    with pinned_env_outside_a_test(base / "home"), pytest.MonkeyPatch.context() as mp:
-        county = Dated.create(base / "示范县台账", mp)
-        script(county)
-    return county.root
+    """The scripted county, built once; tests work on copies."""
+    return build_scripted(tmp_path_factory, "history-undo", script)
 
 
 @pytest.fixture
 def county(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dated:
-    root = tmp_path / "示范县台账"
-    shutil.copytree(built, root, symlinks=True)
-    county = Dated(root, monkeypatch)
-    county.when(NOW)
-    return county
+    return copy_scripted(built, tmp_path, monkeypatch, now=NOW)
 
 
 def invoke(root: Path, *args: str, input: str | None = None) -> Any:

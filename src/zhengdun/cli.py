@@ -6,7 +6,8 @@ completion, which runs the program, stays fast). One place, :class:`ZhengdunGrou
 exceptions to exit codes: 0 success, 1 a user or data error, 2 usage, 130 interrupted.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: Typer reads every command's annotations on
+# every start, and as strings they would be compiled again each time (~30 ms per command).
 
 import functools
 import json
@@ -231,7 +232,7 @@ def _root(
     STATE.directory = directory
 
 
-def _workspace(at: str | None = None) -> Workspace:
+def _workspace(at: str | None = None) -> "Workspace":
     from zhengdun.workspace import find
 
     ws = find(STATE.directory)

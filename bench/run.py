@@ -1,0 +1,711 @@
+"""The zhengdun benchmark: every operation timed as a whole process against a measured floor.
+
+    python bench/run.py                 # S and L (L takes a while to build the first time)
+    python bench/run.py --quick         # S only, a few minutes at most
+    python bench/run.py --sizes L --runs 7 --output /tmp/RESULTS.md
+
+Each operation runs as its own process (``subprocess.Popen`` + ``os.wait4``: wall time and
+peak RSS), one warm-up and then ``--runs`` times; its floor — the least any tool doing the
+same job on this machine must spend — runs beside it, interleaved run by run, so drift hits
+both alike. The table gives medians, the ratio median / floor median, the peak memory and
+whether the issue's target is met. Missed targets do not change the exit code: this is a
+measurement; the summary line says how many were met.
+
+Workspaces come from ``bench/generate.py`` and are cached under ``bench/.cache/``; each
+operation starts from the workspace's base commit (``git reset --hard`` + ``git clean``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate  # bench/ is not a package: imported from its folder
+
+REPO = generate.REPO
+DEFAULT_OUTPUT = REPO / "bench" / "RESULTS.md"
+TODAY = generate.TODAY.isoformat()
+MONTH = "2026-10"
+DIFF_FROM, DIFF_TO = "2026-09-30", "2026-10-31"
+ON = TODAY  # the day close/step record (today, after every generated date)
+
+
+def venv_bin() -> Path:
+    """The folder of the venv's ``python`` and ``zhengdun``."""
+    for candidate in (REPO / ".venv" / "bin", Path(sys.executable).parent):
+        if (candidate / "zhengdun").exists():
+            return candidate
+    raise SystemExit("zhengdun is not installed: run make install (or pip install -e .)")
+
+
+BIN = venv_bin()
+PYTHON = str(BIN / "python")
+ZHENGDUN = str(BIN / "zhengdun")
+
+
+#: Bytecode of every timed Python process. A clerk's installed zhengdun runs from .pyc files;
+#: with PYTHONDONTWRITEBYTECODE set (as in some sandboxes) an editable install would instead
+#: compile its sources on every start (~50 ms), so the benchmark keeps bytecode here.
+PYCACHE = REPO / "bench" / ".cache" / "pycache"
+
+
+def bench_env() -> dict[str, str]:
+    """The environment every timed process runs in: pinned day, identity and git config."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "ZHENGDUN_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update({
+        "PYTHONPYCACHEPREFIX": str(PYCACHE),
+        "ZHENGDUN_TODAY": TODAY,
+        "GIT_AUTHOR_NAME": "基准测试", "GIT_AUTHOR_EMAIL": "bench@example.gov.cn",
+        "GIT_COMMITTER_NAME": "基准测试", "GIT_COMMITTER_EMAIL": "bench@example.gov.cn",
+        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+    })
+    return env
+
+
+ENV = bench_env()
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One process: wall milliseconds, peak RSS in KB, exit code and the start of stderr."""
+
+    ms: float
+    rss_kb: int
+    code: int
+    error: str = ""
+
+
+class Spawner:
+    """The lean process (``bench/spawn.py``) that starts and times every measured command.
+
+    Started from here, a command's ``ru_maxrss`` would include this process's own memory (see
+    spawn.py); started from a process holding only the standard library, it is the command's.
+    """
+
+    def __init__(self, scratch: Path) -> None:
+        self.stderr = scratch / "stderr.txt"
+        self.proc = subprocess.Popen([PYTHON, "-I", "-S", str(Path(__file__).with_name("spawn.py"))],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=ENV,
+                                     text=True, encoding="utf-8")
+
+    def measure(self, argv: Sequence[str], cwd: Path) -> Sample:
+        """Run one process to its end: wall time around Popen…wait4, ``ru_maxrss`` from wait4."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"argv": list(argv), "cwd": str(cwd),
+                                          "stderr": str(self.stderr)}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("bench/spawn.py stopped")
+        answer = json.loads(line)
+        error = answer.get("error", "")
+        if answer["code"] != 0 and not error:  # the end of a traceback says what it was
+            error = self.stderr.read_text(encoding="utf-8", errors="replace")[-2000:].strip()
+        return Sample(answer["ms"], answer["rss_kb"], answer["code"], error)
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
+SPAWNER: Spawner | None = None
+
+
+def measure(argv: Sequence[str], cwd: Path) -> Sample:
+    """One process, timed by the spawner (started by :func:`main`)."""
+    assert SPAWNER is not None, "the spawner is started by main()"
+    return SPAWNER.measure(argv, cwd)
+
+
+def measure_all(argvs: Sequence[Sequence[str]], cwd: Path) -> Sample:
+    """Several processes one after the other: times summed, the highest peak, first failure."""
+    samples = [measure(argv, cwd) for argv in argvs]
+    failed = next((s for s in samples if s.code != 0), None)
+    return Sample(sum(s.ms for s in samples), max(s.rss_kb for s in samples),
+                  failed.code if failed else 0, failed.error if failed else "")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The issue's target: a ratio to the floor, an absolute median, a peak memory."""
+
+    ratio: float | None = None
+    ms: float | None = None
+    mb: float | None = None
+    assumed: bool = False
+
+    def text(self) -> str:
+        parts = []
+        if self.ratio is not None:
+            parts.append(f"≤ {self.ratio:g}×")
+        if self.ms is not None:
+            parts.append(f"≤ {self.ms / 1000:g} s" if self.ms >= 1000 else f"≤ {self.ms:g} ms")
+        if self.mb is not None:
+            parts.append(f"≤ {self.mb / 1024:g} GiB" if self.mb >= 1024 else f"≤ {self.mb:g} MB")
+        return " · ".join(parts) + (" ¹" if self.assumed else "")
+
+    def met(self, median: float, floor: float | None, peak_mb: float) -> bool:
+        if self.ratio is not None and (floor is None or median > self.ratio * floor):
+            return False
+        if self.ms is not None and median > self.ms:
+            return False
+        return not (self.mb is not None and peak_mb > self.mb)
+
+
+@dataclass
+class Trial:
+    """One run of an operation and its floor, with what must happen before each."""
+
+    op: list[list[str]]
+    floor: list[list[str]]
+    before_op: Callable[[], None] | None = None
+    before_floor: Callable[[], None] | None = None
+
+
+@dataclass
+class Bench:
+    """An operation to time: its label, workspace size and target, and its runs."""
+
+    label: str
+    size: str
+    target: Target
+    trial: Callable[[int], Trial]  # run index (0 = warm-up) -> what to run
+    has_floor: bool = True
+    note: str = ""
+
+
+@dataclass
+class Row:
+    """One line of the results table."""
+
+    label: str
+    size: str
+    median: float
+    floor: float | None
+    peak_mb: float
+    target: Target
+    met: bool
+    runs: int
+    error: str = ""
+    note: str = ""
+    samples: list[float] = field(default_factory=list)
+    floor_samples: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.median / self.floor if self.floor else None
+
+
+def run_bench(bench: Bench, cwd: Path, runs: int, log: Callable[[str], None]) -> Row:
+    """Warm-up, then ``runs`` runs, operation and floor interleaved."""
+    op: list[Sample] = []
+    floor: list[Sample] = []
+    error = ""
+    for i in range(runs + 1):
+        trial = bench.trial(i)
+        if trial.before_op:
+            trial.before_op()
+        sample = measure_all(trial.op, cwd)
+        if sample.code != 0 and not error:
+            last = sample.error.splitlines()[-1] if sample.error else ""
+            error = f"exit {sample.code} in run {i} of {runs} (0 = warm-up): {last}"
+        if i:
+            op.append(sample)
+        if bench.has_floor:
+            if trial.before_floor:
+                trial.before_floor()
+            base = measure_all(trial.floor, cwd)
+            if base.code != 0 and not error:
+                last = base.error.splitlines()[-1] if base.error else ""
+                error = f"floor exit {base.code} in run {i}: {last}"
+            if i:
+                floor.append(base)
+    median = statistics.median(s.ms for s in op)
+    floor_median = statistics.median(s.ms for s in floor) if floor else None
+    peak = max(s.rss_kb for s in op) / 1024
+    met = not error and bench.target.met(median, floor_median, peak)
+    row = Row(bench.label, bench.size, median, floor_median, peak, bench.target, met, runs,
+              error, bench.note, [s.ms for s in op], [s.ms for s in floor])
+    ratio = f" = {row.ratio:.2f}× floor {floor_median:.0f} ms" if floor_median else ""
+    log(f"  {bench.label} [{bench.size}]: {median:.0f} ms{ratio}, peak {peak:.0f} MB "
+        f"{'✅' if met else '❌'}{' ' + error if error else ''}")
+    return row
+
+
+# --------------------------------------------------------------------------- operations
+
+
+class Context:
+    """A cached workspace ready for benchmarking, and the floor scripts beside it."""
+
+    def __init__(self, cached: generate.Cached, size: str, scripts: Path) -> None:
+        self.cached = cached
+        self.root = cached.root
+        self.size = size
+        self.scripts = scripts
+        self.manifest = cached.manifest
+
+    def reset(self) -> None:
+        generate.reset(self.cached)
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(["git", *args], cwd=self.root, env=ENV, check=True,
+                              capture_output=True, text=True).stdout
+
+    def drop_cache(self) -> None:
+        shutil.rmtree(self.root / ".git" / "zhengdun-cache", ignore_errors=True)
+
+    def refs(self, count: int) -> list[dict[str, str]]:
+        """``count`` different open problems, spread over as many organizations as possible."""
+        by_slug: dict[str, list[dict[str, str]]] = {}
+        for problem in self.manifest["open_problems"]:
+            by_slug.setdefault(problem["slug"], []).append(problem)
+        slugs = sorted(by_slug)
+        random.Random(7).shuffle(slugs)
+        out: list[dict[str, str]] = []
+        depth = 0
+        while len(out) < count:
+            added = False
+            for slug in slugs:
+                if depth < len(by_slug[slug]) and len(out) < count:
+                    out.append(by_slug[slug][depth])
+                    added = True
+            if not added:
+                raise SystemExit(f"only {len(out)} open problems in the {self.size} workspace")
+            depth += 1
+        return out
+
+    def append_comment(self, rel: str) -> Callable[[], None]:
+        def append() -> None:
+            with (self.root / rel).open("a", encoding="utf-8") as handle:
+                handle.write("# 基准测试\n")
+        return append
+
+
+def _script(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+PARSE_ALL = """\
+import glob
+import yaml
+for path in sorted(glob.glob("ledgers/*.yaml")):
+    with open(path, "rb") as handle:
+        yaml.load(handle, Loader=yaml.CSafeLoader)
+"""
+
+PARSE_ONE = """\
+import sys
+import yaml
+with open(sys.argv[1], "rb") as handle:
+    yaml.load(handle, Loader=yaml.CSafeLoader)
+"""
+
+PARSE_OBJECTS = """\
+import subprocess
+import sys
+import yaml
+with open(sys.argv[1], encoding="utf-8") as handle:
+    names = handle.read().split()
+data = subprocess.run(["git", "cat-file", "--batch"], input=("\\n".join(names) + "\\n").encode(),
+                      capture_output=True, check=True).stdout if names else b""
+pos = 0
+for _ in names:
+    end = data.index(b"\\n", pos)
+    size = int(data[pos:end].split()[2])
+    yaml.load(data[end + 1:end + 1 + size], Loader=yaml.CSafeLoader)
+    pos = end + 1 + size + 1
+"""
+
+MINIMAL_TYPER = """\
+import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def hello(name: str = typer.Option("world", help="Who to greet.")) -> None:
+    \"\"\"Say hello.\"\"\"
+    print(f"hello {name}")
+
+
+if __name__ == "__main__":
+    app()
+"""
+
+S_WRITE = Target(ratio=1.5, ms=250)
+L_WRITE = Target(ratio=1.5, ms=350)
+COLD = Target(ratio=1.5)
+WARM = Target(ratio=0.3, ms=500)
+COLD_ASSUMED = Target(ratio=1.5, assumed=True)
+WARM_ASSUMED = Target(ratio=0.3, ms=500, assumed=True)
+BULLETIN_L = Target(ms=5000, mb=1024)
+DIFF = Target(ratio=1.5)
+LOG = Target(ratio=2.0)
+SHOW = Target(ratio=3.0, assumed=True)
+HELP = Target(ratio=1.2)
+
+
+def write_benches(ctx: Context, runs: int, target: Target) -> list[tuple[Bench, bool]]:
+    """close / step / add, each on a different open problem (organization) every run."""
+    picks = ctx.refs(runs + 1)
+    commit_floor = [PYTHON, "-c", "import typer, pydantic"]
+
+    def floor_of(rel: str) -> list[list[str]]:
+        return [commit_floor, ["git", "commit", "-q", "-m", "x", "--", rel]]
+
+    def close(i: int) -> Trial:
+        p = picks[i]
+        return Trial([[ZHENGDUN, "close", p["ref"], "--result", "整改到位，群众满意度测评通过",
+                       "--on", ON]], floor_of(p["file"]),
+                     before_floor=ctx.append_comment(p["file"]))
+
+    def step(i: int) -> Trial:
+        p = picks[i]
+        return Trial([[ZHENGDUN, "step", p["ref"], "召开支委会研究整改措施，明确责任人和时限",
+                       "--on", ON]], floor_of(p["file"]),
+                     before_floor=ctx.append_comment(p["file"]))
+
+    def add(i: int) -> Trial:
+        p = picks[i]
+        return Trial([[ZHENGDUN, "add", p["slug"], "村务公开栏内容长期未更新，群众反映看不到账目",
+                       "--category", "7", "--due", "2026-12-31", "--owner", "王建国"]],
+                     floor_of(p["file"]), before_floor=ctx.append_comment(p["file"]))
+
+    note = (f"a different open problem of a different organization each run "
+            f"(`{picks[1]['ref']}`, `{picks[2 % len(picks)]['ref']}`, …)")
+    return [(Bench("close", ctx.size, target, close, note=note), True),
+            (Bench("step", ctx.size, target, step), True),
+            (Bench("add", ctx.size, target, add), True)]
+
+
+READS: list[tuple[str, list[str]]] = [
+    ("check", ["check"]),
+    ("board --format json", ["board", "--format", "json"]),
+    (f"bulletin --month {MONTH}", ["bulletin", "--month", MONTH]),
+    ("list --overdue --json", ["list", "--overdue", "--json"]),
+]
+
+
+def read_benches(ctx: Context) -> list[tuple[Bench, bool]]:
+    """check / board / bulletin / list --overdue over every ledger, cold then warm."""
+    floor = [[PYTHON, _script(ctx.scripts, "parse_all.py", PARSE_ALL)]]
+    out: list[tuple[Bench, bool]] = []
+    for label, args in READS:
+        assumed = label.startswith("list")
+
+        def cold(i: int, args: list[str] = args) -> Trial:
+            return Trial([[ZHENGDUN, *args]], floor, before_op=ctx.drop_cache)
+
+        def warm(i: int, args: list[str] = args) -> Trial:
+            return Trial([[ZHENGDUN, *args]], floor)
+
+        out.append((Bench(f"{label} (cold)", ctx.size,
+                          COLD_ASSUMED if assumed else COLD, cold), True))
+        # Warm: the warm-up run leaves whatever cache zhengdun keeps; no reset in between.
+        out.append((Bench(f"{label} (warm)", ctx.size,
+                          WARM_ASSUMED if assumed else WARM, warm), False))
+    return out
+
+
+def history_benches(ctx: Context) -> list[tuple[Bench, bool]]:
+    """diff over October, log of one problem, show and list of one organization."""
+    ctx.reset()
+    out: list[tuple[Bench, bool]] = []
+    c1 = ctx.git("rev-list", "-1", f"--before={DIFF_FROM}T23:59:59+08:00", "HEAD").strip()
+    c2 = ctx.git("rev-list", "-1", f"--before={DIFF_TO}T23:59:59+08:00", "HEAD").strip()
+    raw = ctx.git("diff-tree", "-r", "--no-abbrev", "--no-renames", c1, c2, "--", "ledgers")
+    blobs = [b for line in raw.splitlines() if line.startswith(":")
+             for b in line.split()[2:4] if set(b) != {"0"}]
+    changed = sum(1 for line in raw.splitlines() if line.startswith(":"))
+    blob_list = ctx.scripts / "diff-blobs.txt"
+    blob_list.write_text("\n".join(blobs) + "\n", encoding="utf-8")
+    parse_objects = _script(ctx.scripts, "parse_objects.py", PARSE_OBJECTS)
+    diff_floor = [["git", "diff-tree", "-r", c1, c2, "--", "ledgers"],
+                  [PYTHON, parse_objects, str(blob_list)]]
+    out.append((Bench(f"diff {DIFF_FROM} {DIFF_TO}", ctx.size, DIFF,
+                      lambda i: Trial([[ZHENGDUN, "diff", DIFF_FROM, DIFF_TO]], diff_floor),
+                      note=f"{changed} ledger files changed between {c1[:8]} and {c2[:8]}; "
+                           f"the floor parses their {len(blobs)} versions"), True))
+
+    orgs = ctx.manifest["orgs"]
+    busiest = max(orgs, key=lambda o: o["versions"])
+    rel = f"ledgers/{busiest['slug']}.yaml"
+    commits = ctx.git("log", "--format=%H", "--", rel).split()
+    version_list = ctx.scripts / "log-versions.txt"
+    version_list.write_text("".join(f"{c}:{rel}\n" for c in commits), encoding="utf-8")
+    log_floor = [["git", "log", "--format=%H", "--", rel],
+                 [PYTHON, parse_objects, str(version_list)]]
+    target = f"{busiest['slug']}/1"
+    out.append((Bench("log ORG/N", ctx.size, LOG,
+                      lambda i: Trial([[ZHENGDUN, "log", target]], log_floor),
+                      note=f"`log {target}`: {len(commits)} versions of {rel} among "
+                           f"{ctx.manifest['size']['commits']} commits"), True))
+
+    middle = orgs[len(orgs) // 2]
+    one = f"ledgers/{middle['slug']}.yaml"
+    one_floor = [[PYTHON, _script(ctx.scripts, "parse_one.py", PARSE_ONE), one]]
+    out.append((Bench("show ORG --json", ctx.size, SHOW,
+                      lambda i: Trial([[ZHENGDUN, "show", middle["slug"], "--json"]],
+                                      one_floor),
+                      note=f"ORG = `{middle['slug']}` ({middle['name']}), "
+                           f"{(ctx.root / one).stat().st_size / 1000:.1f} KB"), True))
+    out.append((Bench("list --org ORG --json", ctx.size, SHOW,
+                      lambda i: Trial([[ZHENGDUN, "list", "--org", middle["slug"], "--json"]],
+                                      one_floor)), False))
+    return out
+
+
+def bulletin_warm_bench(ctx: Context) -> list[tuple[Bench, bool]]:
+    return [(Bench(f"bulletin --month {MONTH} (warm)", ctx.size, BULLETIN_L,
+                   lambda i: Trial([[ZHENGDUN, "bulletin", "--month", MONTH]], []),
+                   has_floor=False), True)]
+
+
+def help_benches(ctx: Context) -> list[tuple[Bench, bool]]:
+    floor = [[PYTHON, _script(ctx.scripts, "minimal_typer.py", MINIMAL_TYPER), "--help"]]
+    return [(Bench("--help", "—", HELP, lambda i: Trial([[ZHENGDUN, "--help"]], floor)), False),
+            (Bench("--version", "—", HELP,
+                   lambda i: Trial([[ZHENGDUN, "--version"]], floor)), False)]
+
+
+def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool]]:
+    """The operations for one size; the flag says whether to reset the workspace first."""
+    size = ctx.size
+    benches: list[tuple[Bench, bool]] = []
+    if size == "S":
+        benches += write_benches(ctx, runs, S_WRITE)
+        benches += read_benches(ctx)
+    elif size == "L":
+        benches += write_benches(ctx, runs, L_WRITE)
+        benches += history_benches(ctx)
+        benches += bulletin_warm_bench(ctx)
+    else:  # tiny: every kind of operation once, to prove the harness works
+        benches += write_benches(ctx, runs, S_WRITE)
+        benches += read_benches(ctx)
+        benches += history_benches(ctx)
+        benches += bulletin_warm_bench(ctx)
+    if with_help:
+        benches += help_benches(ctx)
+    return benches
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _first_line(argv: Sequence[str]) -> str:
+    try:
+        out = subprocess.run(list(argv), capture_output=True, text=True, check=False, env=ENV)
+    except OSError:
+        return "?"
+    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) \
+        else "?"
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    commit = _first_line(["git", "-C", str(REPO), "rev-parse", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src",
+                            "pyproject.toml"], capture_output=True, text=True,
+                           check=False).stdout.strip()
+    return {
+        "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z"),
+        "nproc": _first_line(["nproc"]),
+        "cpu": cpu,
+        "python": _first_line([PYTHON, "-c", "import sys; print(sys.version.split()[0])"]),
+        "git": _first_line(["git", "--version"]).removeprefix("git version "),
+        "zhengdun": f"{commit[:12]}" + (" + uncommitted changes in src/" if dirty else ""),
+        "zhengdun_version": _first_line([ZHENGDUN, "--version"]),
+        "os": f"{platform.system()} {platform.release()}",
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def _fmt_ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def notes(rows: list[Row]) -> str:
+    lines = [f"- `{r.label}` [{r.size}]: {r.note}" for r in rows if r.note]
+    lines += [f"- `{r.label}` [{r.size}] failed: {r.error}" for r in rows if r.error]
+    return "\n".join(lines)
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| operation | size | median ms | floor ms | ratio | peak MB | target | met |",
+             "|---|---|---:|---:|---:|---:|---|:-:|"]
+    for r in rows:
+        ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "—"
+        met = "✅" if r.met else "❌"
+        if r.error:
+            met += f" ({r.error[:80]})"
+        lines.append(f"| `{r.label}` | {r.size} | {_fmt_ms(r.median)} | {_fmt_ms(r.floor)} | "
+                     f"{ratio} | {r.peak_mb:.0f} | {r.target.text()} | {met} |")
+    return "\n".join(lines)
+
+
+FLOORS = """\
+Floors, measured in the same run, interleaved with the operation run by run:
+
+- `close` / `step` / `add`: `python -c "import typer, pydantic"` plus `git commit -q -m x -- <file>`
+  after appending a one-line comment to that file (the two processes' times summed).
+- `check` / `board` / `bulletin` / `list --overdue`: one Python process parsing every
+  `ledgers/*.yaml` with `yaml.load(…, Loader=yaml.CSafeLoader)`. *Cold*: zhengdun's cache
+  (`.git/zhengdun-cache`) deleted before every run; *warm*: left as the warm-up run wrote it.
+- `diff`: `git diff-tree -r <c1> <c2> -- ledgers` plus one Python process reading both versions
+  of every changed file through one `git cat-file --batch` and parsing them.
+- `log ORG/N`: `git log --format=%H -- <file>` plus one Python process reading every version of
+  the file through one `git cat-file --batch` and parsing them.
+- `show` / `list --org`: one Python process parsing that one file.
+- `--help` / `--version`: a minimal Typer app's `--help` (one command, one option).
+
+Each median is over the runs after one warm-up; every zhengdun command runs with the venv's
+`zhengdun`, `ZHENGDUN_TODAY={today}`, a pinned git identity and `GIT_CONFIG_GLOBAL=/dev/null`,
+in the workspace, starting from its base commit. Organizations are named by their slug.
+Python bytecode is kept in `bench/.cache/pycache` (`PYTHONPYCACHEPREFIX`, and
+`PYTHONDONTWRITEBYTECODE` unset), for zhengdun and the floors alike, as on an installed
+machine. Peak memory is `ru_maxrss` of the process (and the children it waited for), started
+from a lean helper (`bench/spawn.py`) so that it is not inflated by the benchmark's own memory.
+¹ No target given in the issue: `list --overdue` is held to the targets of `check`/`board`/`bulletin`,
+`show`/`list --org` to ≤ 3× the floor.
+"""
+
+
+def report(rows: list[Row], info: dict[str, str], sizes: dict[str, dict[str, Any]],
+           runs: int, seconds: float, load_before: str) -> str:
+    met = sum(r.met for r in rows)
+    lines = [
+        "# zhengdun benchmark results",
+        "",
+        f"- date: {info['date']}",
+        f"- machine: {info['nproc']} cores (`nproc`), {info['cpu']}, {info['os']}; "
+        f"load average {load_before} before, {info['load']} after",
+        f"- Python {info['python']}, git {info['git']}",
+        f"- zhengdun commit {info['zhengdun']} ({info['zhengdun_version']})",
+        f"- command: `{' '.join(['python bench/run.py', *sys.argv[1:]])}`",
+        f"- runs: median of {runs} after 1 warm-up; whole benchmark {seconds:.0f} s",
+    ]
+    for name, s in sizes.items():
+        lines.append(f"- workspace {name}: {s['orgs']} organizations × {s['problems']} problems "
+                     f"× {s['steps']} steps ({s['total_problems']} problems, {s['closed']} "
+                     f"closed), {s['commits']} commits, {s['mb']:.1f} MB of ledgers; "
+                     f"built in {s['build_seconds']:.1f} s (generator v{generate.GENERATOR_VERSION}"
+                     f"{', cached' if s['cached'] else ''})")
+    lines += ["", f"**{met}/{len(rows)} targets met**", "", table(rows), "", notes(rows), "",
+              FLOORS.format(today=TODAY)]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run_sizes(sizes: list[str], runs: int, cache_dir: Path, tmp: Path,
+              size_info: dict[str, dict[str, Any]], log: Callable[[str], None]) -> list[Row]:
+    """Build or reuse each size's workspace and time its operations."""
+    rows: list[Row] = []
+    for n, size in enumerate(sizes):
+        cached = generate.workspace(size, cache_dir, log=log)
+        spec = generate.SIZES[size]
+        manifest = cached.manifest
+        size_info[size] = {
+            "orgs": spec.orgs, "problems": spec.problems, "steps": spec.steps,
+            "commits": spec.commits, "total_problems": manifest["problems"],
+            "closed": manifest["closed"], "build_seconds": manifest["build_seconds"],
+            "cached": not cached.built_now,
+            "mb": sum(p.stat().st_size for p in (cached.root / "ledgers").glob("*.yaml")) / 1e6}
+        scripts = tmp / size
+        scripts.mkdir()
+        ctx = Context(cached, size, scripts)
+        ctx.reset()
+        log(f"{size}: {cached.root}")
+        for bench, fresh in plan_for(ctx, runs, with_help=n == 0):
+            if fresh:
+                ctx.reset()
+            rows.append(run_bench(bench, cached.root, runs, log))
+        ctx.reset()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Time zhengdun's operations against measured floors; writes bench/RESULTS.md.")
+    parser.add_argument("--quick", action="store_true", help="S only (a few minutes)")
+    parser.add_argument("--runs", type=int, default=5, help="measured runs per operation "
+                        "(after one warm-up; default 5)")
+    parser.add_argument("--sizes", default=None, help="comma-separated: S,L (default both)")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                        help="where to write the results table (default bench/RESULTS.md)")
+    parser.add_argument("--cache-dir", type=Path, default=generate.CACHE_DIR,
+                        help="where built workspaces are kept (default bench/.cache)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    sizes = ["S"] if args.quick else (args.sizes or "S,L").split(",")
+    for size in sizes:
+        if size not in generate.SIZES:
+            parser.error(f"unknown size {size!r} (choose from S, L)")
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    size_info: dict[str, dict[str, Any]] = {}
+    global SPAWNER
+    with tempfile.TemporaryDirectory(prefix="zhengdun-bench-") as tmp:
+        SPAWNER = Spawner(Path(tmp))
+        try:
+            rows = run_sizes(sizes, args.runs, args.cache_dir, Path(tmp), size_info, log)
+        finally:
+            SPAWNER.close()
+            SPAWNER = None
+    seconds = time.perf_counter() - started
+    text = report(rows, machine(), size_info, args.runs, seconds, load_before)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text + "\n", encoding="utf-8")
+    print(table(rows))
+    met = sum(r.met for r in rows)
+    print(f"\n{met}/{len(rows)} targets met ({seconds:.0f} s; written to {args.output})")
+    raw = args.output.with_suffix(".json")  # every run's numbers, for a closer look
+    raw.write_text(json.dumps([{"operation": r.label, "size": r.size, "median_ms": r.median,
+                                "floor_ms": r.floor, "peak_mb": r.peak_mb, "met": r.met,
+                                "error": r.error, "runs_ms": r.samples,
+                                "floor_runs_ms": r.floor_samples} for r in rows],
+                              ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
