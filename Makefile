@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := out/演示县
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean bench bench-quick
 
 install: $(STAMP)
 
@@ -36,7 +36,6 @@ clean:
 # The benchmark against measured floors (see bench/run.py): writes bench/RESULTS.md.
 #   make bench         S (a county) and L (a province; building L the first time takes a minute)
 #   make bench-quick   S only, a few minutes
-.PHONY: bench bench-quick
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
