@@ -4,7 +4,9 @@
 stage, exactly as a power cut or ``kill -9`` would stop it there. The stages of a recording
 command, in order: ``before-write``, ``after-temp`` (temp file written and synced, not yet
 renamed), ``after-rename`` (the ledger is the new one, not yet committed), ``before-commit``
-(files staged, ``git commit`` not yet run), ``after-commit``.
+(files staged, ``git commit`` not yet run), ``after-commit``. ``undo`` passes the same
+points: ``before-write`` comes before it marks the revert (REVERT_HEAD), ``after-rename`` once
+every file is put back. What a kill at each point leaves, and the way out: docs/reliability.md.
 """
 
 from __future__ import annotations

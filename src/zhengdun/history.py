@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ def _env() -> dict[str, str]:
     env["LC_ALL"] = "C"  # git's messages in English, so they can be recognised and reworded
     env.pop("LANGUAGE", None)
     env["GIT_TERMINAL_PROMPT"] = "0"
+    # No opportunistic index writes (git status refreshing the index): on a full disk or
+    # under a file size limit such a write makes git status die, and it contends for
+    # index.lock with the clerk's own git. Commits still write the index as they must.
+    env["GIT_OPTIONAL_LOCKS"] = "0"
     return env
 
 
@@ -35,8 +40,12 @@ def run(root: Path, *args: str, input: str | None = None, check: bool = True,
     """Run ``git -C root ARGS``; a missing git program becomes a clear message."""
     command = ["git", "-c", "core.quotePath=false", *args]
     try:
+        # restore_signals=False: git inherits Python's SIG_IGN for SIGXFSZ, so a file size
+        # limit makes its write fail (EFBIG: reported, lock files rolled back) instead of
+        # killing it and leaving .git/index.lock behind.
         result = subprocess.run(command, cwd=root, input=input, capture_output=True,
-                                text=True, encoding="utf-8", errors="replace", env=_env())
+                                text=True, encoding="utf-8", errors="replace", env=_env(),
+                                restore_signals=False)
     except FileNotFoundError:
         raise GitError("找不到 git 程序，zhengdun 需要用 git 保存修改记录",
                        "请先安装 git（例如 apt install git），并确认 git 命令在 PATH 中") from None
@@ -71,33 +80,71 @@ def init(root: Path) -> None:
     run(root, *args)
 
 
-def preflight(root: Path) -> None:
-    """Refuse to record while git is in the middle of something or not on a branch."""
+def preflight(root: Path, *, undoing: bool = False) -> None:
+    """Refuse to record while git is in the middle of something or not on a branch.
+
+    ``undoing``: the caller is ``undo``, which may finish a revert of HEAD that an earlier
+    ``undo`` began and could not end (see :func:`revert_in_progress`).
+    """
     gdir = git_dir(root)
     if gdir is None:
         raise GitError(f"{root} 不是 git 仓库，zhengdun 无法保存修改记录",
                        "台账工作区必须是 git 仓库：可运行 git init 后再运行 zhengdun commit -m "
                        "\"建立台账\"，或用 zhengdun init 新建工作区")
+    try:
+        content = (gdir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        content = "ref:"
+    # First: while git's lock files stand (another git at work, or one killed mid-commit), git
+    # can do nothing, not even the aborts named below.
+    locks = ["index.lock", "HEAD.lock", "REVERT_HEAD.lock", "packed-refs.lock"]
+    if content.startswith("ref: refs/"):
+        locks.append(f"{content[5:]}.lock")  # the branch a commit moves
+    for lock in locks:
+        if (gdir / lock).exists():
+            raise GitError(f"另一个 git 程序正在使用这个仓库（存在 .git/{lock}）",
+                           f"请等它结束后重试；如果确认没有 git 在运行，删除 .git/{lock} 后重试")
     if (gdir / "MERGE_HEAD").exists():
         raise GitError("git 正在合并（merge）中，现在不能记录新的修改",
                        "请先完成合并（解决冲突后 git commit），或运行 git merge --abort 放弃合并")
     if (gdir / "rebase-merge").exists() or (gdir / "rebase-apply").exists():
         raise GitError("git 正在变基（rebase）中，现在不能记录新的修改",
                        "请先运行 git rebase --continue 完成，或 git rebase --abort 放弃")
-    if (gdir / "CHERRY_PICK_HEAD").exists() or (gdir / "REVERT_HEAD").exists():
+    if (gdir / "CHERRY_PICK_HEAD").exists():
         raise GitError("git 正在拣选或撤销提交（cherry-pick / revert）中，现在不能记录新的修改",
                        "请先完成或放弃该操作（git cherry-pick --abort 或 git revert --abort）")
-    head = gdir / "HEAD"
-    try:
-        content = head.read_text(encoding="utf-8").strip()
-    except OSError:
-        content = "ref:"
+    reverting = revert_in_progress(root)
+    if reverting is not None and not (undoing and reverting == head_commit(root)):
+        raise GitError("git 正在拣选或撤销提交（cherry-pick / revert）中，现在不能记录新的修改",
+                       "如果是 zhengdun undo 被中断，运行 zhengdun undo --yes 完成这次撤销；"
+                       "否则请先完成或放弃该操作（git revert --continue 或 git revert --abort）")
     if not content.startswith("ref:"):
         raise GitError("git 当前不在任何分支上（分离 HEAD 状态），新记录可能丢失",
                        "请先切回分支，例如运行 git switch main")
-    if (gdir / "index.lock").exists():
-        raise GitError("另一个 git 程序正在使用这个仓库（存在 .git/index.lock）",
-                       "请等它结束后重试；如果确认没有 git 在运行，删除 .git/index.lock 后重试")
+
+
+def revert_in_progress(root: Path) -> str | None:
+    """The commit a revert in progress takes back (``REVERT_HEAD``), or None.
+
+    ``undo`` writes REVERT_HEAD before it changes a file and git's commit removes it, so a
+    killed ``undo`` is seen here. A REVERT_HEAD whose undo HEAD already records (the kill came
+    after the commit, before git's clean-up) is finished: it is removed and None returned.
+    """
+    gdir = git_dir(root)
+    if gdir is None:
+        return None
+    try:
+        reverting = (gdir / "REVERT_HEAD").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "?"
+    if reverting and reverting != head_commit(root):
+        last = run(root, "log", "-1", "--format=%B", check=False).stdout
+        if f"Zhengdun-Undoes: {reverting}" in last.splitlines():
+            run(root, "update-ref", "--no-deref", "-d", "REVERT_HEAD", check=False)
+            return None
+    return reverting or "?"
 
 
 @dataclass(frozen=True)
@@ -219,19 +266,45 @@ def _commit_error(root: Path, stderr: str) -> GitError:
                         "  git config --global user.name \"张三\"\n"
                         "  git config --global user.email \"zhangsan@example.com\"\n"
                         "然后重新运行刚才的命令")
-    if "index.lock" in text:
-        return GitError("另一个 git 程序正在使用这个仓库（.git/index.lock 被占用），本次修改未保存",
-                        "请等它结束后重新运行刚才的命令；如果确认没有 git 在运行，删除 "
-                        ".git/index.lock 后重试")
+    # Before index.lock: "Unable to create '.git/index.lock': No space left on device". git
+    # does not always name the cause ("couldn't write '.git/REVERT_HEAD.lock'"): a failure
+    # with (almost) no space left is put down to the full disk.
+    if ("No space left" in text or "Disk quota exceeded" in text
+            or ("File exists" not in text and _almost_no_space(root))):
+        return GitError("磁盘空间不足，git 无法保存，本次修改未保存", "请清理磁盘空间后重试")
+    if "File too large" in text:
+        return GitError("文件大小超过系统限制，git 无法保存，本次修改未保存",
+                        "可能是磁盘配额或系统对文件大小的限制（ulimit -f）；"
+                        "请清理磁盘空间或请管理员放宽限制后重试")
+    locked = re.search(r"Unable to create '([^']+\.lock)': File exists", text)
+    if locked or "index.lock" in text:
+        name = _shown(root, locked[1]) if locked else ".git/index.lock"
+        return GitError(f"另一个 git 程序正在使用这个仓库（{name} 被占用），本次修改未保存",
+                        f"请等它结束后重新运行刚才的命令；如果确认没有 git 在运行，删除 {name} 后重试")
     gdir = git_dir(root)
     if gdir is not None and any((gdir / "hooks" / hook).exists()
                                 for hook in ("pre-commit", "commit-msg", "prepare-commit-msg")):
         return GitError(f"git 钩子拒绝了这次提交，本次修改未保存：\n{_first_lines(text)}",
                         "请按钩子的提示处理后重新运行刚才的命令")
-    if "No space left" in text:
-        return GitError("磁盘空间不足，git 无法保存，本次修改未保存", "请清理磁盘空间后重试")
     return GitError(f"git 提交失败，本次修改未保存：\n{_first_lines(text)}",
                     "请在工作区中运行 git status 查看详情")
+
+
+def _shown(root: Path, path: str) -> str:
+    """A path git printed, relative to the workspace when it is inside it."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def _almost_no_space(root: Path) -> bool:
+    """Whether the workspace's file system has less than 1 MB free."""
+    try:
+        usage = os.statvfs(root)
+    except (OSError, AttributeError):  # pragma: no cover - no statvfs (Windows)
+        return False
+    return usage.f_bavail * usage.f_frsize < 1024 * 1024
 
 
 def has_commits(root: Path) -> bool:
@@ -390,18 +463,67 @@ def is_clean(root: Path) -> bool:
     return not run(root, "status", "--porcelain", "-z", "--untracked-files=all").stdout
 
 
-def revert_head(root: Path, message_text: str) -> str:
-    """Take back HEAD as a new commit with ``message_text``; on failure nothing changes."""
-    result = run(root, "revert", "--no-commit", "HEAD", check=False)
-    if result.returncode != 0:
-        run(root, "revert", "--abort", check=False)
-        run(root, "reset", "-q", "--hard", "HEAD", check=False)
-        raise GitError(f"无法撤销：{_first_lines(result.stderr)}")
+def begin_revert(root: Path, commit_id: str) -> None:
+    """Mark a revert of ``commit_id`` as in progress (``REVERT_HEAD``), before any file changes.
+
+    From here until the revert's commit, ``git status`` says "You are currently reverting",
+    :func:`preflight` refuses other commands, and ``undo`` can finish what was begun.
+    """
+    marked = run(root, "update-ref", "--no-deref", "REVERT_HEAD", commit_id, check=False)
+    if marked.returncode != 0:
+        raise _commit_error(root, marked.stderr)
+
+
+def commit_revert(root: Path, paths: Sequence[str], text: str) -> str:
+    """Stage ``paths`` as they now are on disk and commit them as the revert begun by
+    :func:`begin_revert`; returns the new commit. On failure the revert stays in progress:
+    the caller puts back the files, then ends it (:func:`end_revert`)."""
+    present = [p for p in paths if (root / p).exists()]
+    absent = [p for p in paths if p not in present]
+    if present:
+        _stage(root, "add", "--", *present)
+    if absent:  # --ignore-unmatch: an interrupted undo may have staged the removal already
+        _stage(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *absent)
     faults.point("before-commit")
-    done = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", input=message_text,
-               check=False)
-    if done.returncode != 0:
-        run(root, "revert", "--abort", check=False)
-        run(root, "reset", "-q", "--hard", "HEAD", check=False)
-        raise _commit_error(root, done.stderr + done.stdout)
+    result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", input=text,
+                 check=False)
+    if result.returncode != 0:
+        raise _commit_error(root, result.stderr + result.stdout)
+    # git's commit ends the revert itself; make sure, as nothing else would.
+    run(root, "update-ref", "--no-deref", "-d", "REVERT_HEAD", check=False)
+    faults.point("after-commit")
     return head_commit(root)
+
+
+def _stage(root: Path, *args: str) -> None:
+    staged = run(root, *args, check=False)
+    if staged.returncode != 0:
+        raise _commit_error(root, staged.stderr)
+
+
+def end_revert(root: Path, paths: Sequence[str]) -> None:
+    """Give up a revert: the index entries of ``paths`` back to HEAD, REVERT_HEAD removed."""
+    with contextlib.suppress(BaseException):  # best effort, even under a second Ctrl-C
+        run(root, "reset", "-q", "--", *paths, check=False)
+        run(root, "update-ref", "--no-deref", "-d", "REVERT_HEAD", check=False)
+
+
+def resync_index(root: Path, entries: Sequence[PathStatus]) -> list[PathStatus]:
+    """Drop from ``entries`` the files that equal HEAD and differ only in git's index.
+
+    A ``git commit`` killed after it moved HEAD but before it wrote its index leaves the old
+    index behind (with ``.git/index.lock``): the file is the recorded one, yet ``git status``
+    shows it changed. Those index entries are put back to HEAD; nothing recorded changes.
+    """
+    staged = [e.path for e in entries if e.code[0] not in " ?"]
+    if not staged:
+        return list(entries)
+    compared = run(root, "diff", "--name-only", "--no-renames", "-z", "HEAD", "--", *staged,
+                   check=False)
+    if compared.returncode != 0:  # no HEAD yet (git init, then zhengdun commit): nothing to heal
+        return list(entries)
+    differ = compared.stdout.split("\0")
+    same = [p for p in staged if p not in differ]
+    if same:
+        run(root, "reset", "-q", "--", *same)
+    return [e for e in entries if e.path not in same]

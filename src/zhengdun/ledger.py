@@ -9,6 +9,7 @@ fails, the file is put back, so the ledgers and the history never disagree.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -164,6 +165,11 @@ def _dirty_refusal(ws: Workspace, rel: str, code: str) -> UserError:
         return UserError(f"{rel} 是新文件，还没有记录到历史中，zhengdun 不会在它上面继续记录",
                          "如果这个文件是手工建立的，请先检查并运行 zhengdun commit -m \"说明\" 记录；"
                          "如果不需要，删除它")
+    if code[0] == "A":  # added to git's index, never committed: org add killed before its commit
+        return UserError(f"{rel} 是新文件，还没有记录到历史中（或上一条命令在写入后被中断），"
+                         "zhengdun 不会在它上面继续记录",
+                         f"请先运行 zhengdun check 查看，再运行 zhengdun commit -m \"说明\" 记录；"
+                         f"如果不需要，运行 git rm -f {rel} 删除它")
     return UserError(f"{rel} 有未记录的手工修改（或上一条命令在写入后被中断），zhengdun 不会覆盖它们",
                      f"请先运行 zhengdun check 查看，再运行 zhengdun commit -m \"说明\" 记录这些修改，"
                      f"或运行 git checkout -- {rel} 放弃这些修改，然后重新运行刚才的命令")
@@ -187,7 +193,8 @@ def _record(ws: Workspace, slug: str, action: str, ref: str, summary: str,
     with ws.lock():
         history.preflight(ws.root)
         watched = [rel, CONFIG_NAME, *evidence]
-        states = {s.path: s for s in history.status(ws.root, watched)}
+        states = {s.path: s for s in history.resync_index(ws.root,
+                                                          history.status(ws.root, watched))}
         if rel in states:
             raise _dirty_refusal(ws, rel, states[rel].code)
         if CONFIG_NAME in states:
@@ -206,17 +213,36 @@ def _record(ws: Workspace, slug: str, action: str, ref: str, summary: str,
 
         text = store.apply_edits(loaded.doc, edits, accept)
         faults.point("before-write")
-        store.write_atomic(path, loaded.doc.encode(text), rel)
+        kept = store.write_atomic(path, loaded.doc.encode(text), rel, keep_old=True)
         faults.point("after-rename")
         new_evidence = [p for p in evidence if p in states]
         try:
             commit = history.commit(ws.root, [rel, *new_evidence],
                                     history.message(action, ref, summary),
                                     new_paths=[p for p in new_evidence if states[p].untracked])
-        except BaseException:
-            store.restore(path, loaded.doc.raw)
+        except BaseException as failure:
+            _put_back(path, loaded.doc.raw, rel, kept, failure)
             raise
+        store.discard(kept)
     return commit, new
+
+
+def _put_back(path: Path, raw: bytes | None, rel: str, kept: Path | None,
+              failure: BaseException) -> None:
+    """After a failed commit, the file as it was (``raw``; None: it did not exist).
+
+    If even that fails, the clerk must not read "文件未改动": say that the file holds the new,
+    unrecorded version, and how to record or discard it once the cause is dealt with.
+    """
+    try:
+        store.restore(path, raw, rel, kept)
+    except UserError as exc:
+        why = failure.message if isinstance(failure, UserError) else "命令被中断"
+        discard = f"git checkout -- {rel} 放弃" if raw is not None else f"删除 {rel} 放弃"
+        raise UserError(f"{why}；而且 {rel} 没能恢复原样（{exc.message}）：文件中已是这次的新内容，"
+                        "但尚未记录到历史中",
+                        f"请先处理上述问题（例如清理磁盘空间），再运行 zhengdun commit -m \"说明\" "
+                        f"记录，或运行 {discard}") from None
 
 
 def _problem_ref(ws: Workspace, ref: str) -> tuple[str, int]:
@@ -299,7 +325,7 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         raise UserError("内部错误：新台账文件无法正确写出，未记录")
     with ws.lock():
         history.preflight(ws.root)
-        if path.exists():
+        if path.exists() or path.is_symlink():
             raise UserError(f"{rel} 已经存在", "请用 --slug 指定另一个简称")
         ws.ledgers_dir.mkdir(exist_ok=True)
         faults.point("before-write")
@@ -308,8 +334,8 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         try:
             commit = history.commit(ws.root, [rel], history.message("org-add", slug, name),
                                     new_paths=[rel])
-        except BaseException:
-            store.restore(path, None)
+        except BaseException as failure:
+            _put_back(path, None, rel, None, failure)
             raise
     return Receipt("org-add", slug, commit, f"已登记 {name}（简称 {slug}，文件 {rel}）",
                    {"slug": slug, "file": rel})
@@ -584,13 +610,22 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
 # --------------------------------------------------------------------------- hand edits
 
 
+#: What a killed writer leaves (see ``store.write_atomic``): never part of the record, even
+#: where the workspace's .gitignore does not hide it.
+_LEFTOVER = re.compile(r"\..+\.\d+(?:\.old)?\.tmp")
+
+
 def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
     """Validate the clerk's hand edits of ledgers and config, then record them in one commit."""
     if not message_text.strip():
         raise UserError("请用 -m 写明这次修改的说明", "例如 zhengdun commit -m \"更正城东社区1号问题的整改时限\"")
     with ws.lock():
         history.preflight(ws.root)
-        changed = [s for s in history.status(ws.root, [CONFIG_NAME, LEDGERS, EVIDENCE])]
+        if ws.ledgers_dir.is_symlink():  # before git's view of it: "every ledger deleted"
+            raise store.linked_folder(ws.ledgers_dir)
+        changed = [s for s in history.resync_index(
+                       ws.root, history.status(ws.root, [CONFIG_NAME, LEDGERS, EVIDENCE]))
+                   if not _LEFTOVER.fullmatch(Path(s.path).name)]
         if not changed:
             raise UserError("没有需要记录的手工修改（台账文件与上次记录相同）")
         deleted = [s.path for s in changed if "D" in s.code and s.path.startswith(f"{LEDGERS}/")]
@@ -643,5 +678,7 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
         text = history.message("commit", ref, message_text, trailer_refs=refs or ["workspace"])
         commit = history.commit(ws.root, paths, text,
                                 new_paths=[s.path for s in changed if s.untracked])
+        for rel in edited:  # what a command killed while writing these may have left
+            store.sweep_temps(ws.root / rel)
     return Receipt("commit", ref, commit, f"已记录手工修改：{'、'.join(paths)}",
                    {"files": paths})

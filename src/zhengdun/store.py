@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -166,12 +167,16 @@ def _translate(problem: str) -> str:
     return f"YAML 格式错误（{problem}）"
 
 
+def _too_large(size: int, name: str) -> YamlError:
+    return YamlError(f"{name} 有 {size // (1024 * 1024)} MB，远超一个台账文件应有的大小",
+                     hint="请确认放入 ledgers/ 的是台账文件，而不是照片或其他材料"
+                          "（佐证材料请放在 evidence/ 中）")
+
+
 def decode(raw: bytes, name: str) -> tuple[str, bool, str]:
     """Bytes to text: returns (text without BOM, had BOM, newline used)."""
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlError(f"{name} 有 {len(raw) // (1024 * 1024)} MB，远超一个台账文件应有的大小",
-                        hint="请确认放入 ledgers/ 的是台账文件，而不是照片或其他材料"
-                             "（佐证材料请放在 evidence/ 中）")
+        raise _too_large(len(raw), name)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -358,19 +363,80 @@ class Document:
         return ("\ufeff" if self.bom else "").encode() + text.encode("utf-8")
 
 
+#: Open without following a symbolic link at the end of the path (not on Windows), and
+#: without waiting for a writer if the path is a named pipe.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
 def read(path: Path, display: str | None = None) -> Document:
-    """Read a file (not yet parsed)."""
+    """Read a file (not yet parsed).
+
+    A symbolic link is refused, not followed: a ledger is a file of the workspace, and a link
+    could show a file from outside it (its lines would be quoted in findings). A file larger
+    than :data:`MAX_FILE_BYTES` is refused before it is read.
+    """
     name = display or path.name
+    if path.parent.is_symlink():
+        raise linked_folder(path.parent)
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except FileNotFoundError:
         raise UserError(f"找不到文件 {name}") from None
     except PermissionError:
         raise UserError(f"没有权限读取 {name}", "请检查文件权限") from None
-    except IsADirectoryError:
+    except IsADirectoryError:  # pragma: no cover - Linux opens folders for reading
         raise UserError(f"{name} 是一个文件夹，不是台账文件") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _symlink(path, name) from None
+        if exc.errno == errno.ENXIO:  # a socket
+            raise _not_a_file(name) from None
+        raise UserError(f"无法读取 {name}：{exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{name} 是一个文件夹，不是台账文件")
+        if not stat.S_ISREG(info.st_mode):
+            raise _not_a_file(name)
+        if info.st_size > MAX_FILE_BYTES:
+            raise _too_large(info.st_size, name)
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"无法读取 {name}：{exc.strerror}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     text, bom, newline = decode(raw, name)
     return Document(path, raw, text, bom, newline)
+
+
+def _not_a_file(name: str) -> YamlError:
+    return YamlError(f"{name} 不是普通文件（是管道、设备或套接字），zhengdun 不读取它",
+                     hint="台账文件夹中只应放台账文件；请删除它")
+
+
+def linked_folder(folder: Path) -> YamlError:
+    """The refusal of a ledgers folder that is a symbolic link (it may lead out of the
+    workspace: reading would show files from elsewhere, writing would change them)."""
+    try:
+        target = f"（指向 {os.readlink(folder)}）"
+    except OSError:  # pragma: no cover - gone meanwhile
+        target = ""
+    return YamlError(f"{folder.name}/ 是符号链接{target}，zhengdun 不读取也不写入工作区之外的台账",
+                     hint=f"请删除这个链接，把台账文件放在工作区的 {folder.name}/ 文件夹中")
+
+
+def _symlink(path: Path, name: str) -> YamlError:
+    try:
+        target = f"（指向 {os.readlink(path)}）"
+    except OSError:  # pragma: no cover - gone meanwhile
+        target = ""
+    return YamlError(f"{name} 是符号链接{target}，zhengdun 不读取也不写入符号链接",
+                     hint="台账文件必须是工作区中的普通文件：请删除这个链接；如果它指向的确实是"
+                          "本村(社区)的台账，把那个文件复制到这里")
 
 
 def load_data(path: Path) -> Any:
@@ -385,18 +451,24 @@ def peek_top_scalar(path: Path, key: str) -> str | None:
     """
     prefix = f"{key}:"
     try:
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle):
-                if line.startswith(prefix):
-                    value = line[len(prefix):].strip()
-                    if value and value[0] not in "\"'|>&*!{[#" and " #" not in value:
-                        return value
-                    return None
-                if number > 40:
-                    return None
+        # Not through a symbolic link (see ``read``), and no more than the head of the file.
+        with os.fdopen(os.open(path, os.O_RDONLY | _NOFOLLOW), "rb") as handle:
+            head = handle.read(_PEEK_BYTES)
+        if len(head) == _PEEK_BYTES:
+            head = head[:head.rfind(b"\n") + 1]  # the last line may be cut short
+        lines = head.decode("utf-8-sig").split("\n")
     except (OSError, UnicodeDecodeError):
         return None
+    for line in lines[:42]:
+        if line.startswith(prefix):
+            value = line[len(prefix):].strip()
+            if value and value[0] not in "\"'|>&*!{[#" and " #" not in value:
+                return value
+            return None
     return None
+
+
+_PEEK_BYTES = 65536
 
 
 # --------------------------------------------------------------------------- writing
@@ -765,7 +837,9 @@ def apply_edits(doc: Document, edits: Sequence[Edit], accept: Callable[[Any], bo
 
 
 def iter_ledger_paths(folder: Path) -> Iterator[Path]:
-    """Every ``*.yaml`` in a ledgers folder, in name order."""
+    """Every ``*.yaml`` in a ledgers folder, in name order (none through a linked folder)."""
+    if folder.is_symlink():
+        raise linked_folder(folder)
     if not folder.is_dir():
         return iter(())
     return iter(sorted(p for p in folder.iterdir()
@@ -775,14 +849,18 @@ def iter_ledger_paths(folder: Path) -> Iterator[Path]:
 # --------------------------------------------------------------------------- files
 
 
-def write_atomic(path: Path, data: bytes, display: str | None = None) -> None:
+def write_atomic(path: Path, data: bytes, display: str | None = None, *,
+                 keep_old: bool = False) -> Path | None:
     """Replace ``path`` with ``data`` all at once: a temp file, fsync, rename, fsync the folder.
 
-    A reader (or a crash) sees the old file or the new one, never a mix.
+    A reader (or a crash) sees the old file or the new one, never a mix. ``keep_old``: the
+    replaced file stays under a hidden name (a hard link, so it takes no disk space) that is
+    returned, for :func:`restore` to put back even on a full disk; :func:`discard` drops it.
     """
     name = display or path.name
-    _sweep_temps(path)
+    sweep_temps(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    kept: Path | None = None
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
@@ -800,14 +878,19 @@ def write_atomic(path: Path, data: bytes, display: str | None = None) -> None:
         finally:
             os.close(fd)
         faults.point("after-temp")
+        if keep_old and path.exists():
+            kept = _kept_name(path)
+            kept.unlink(missing_ok=True)
+            try:
+                os.link(path, kept)
+            except OSError:  # no hard links on this file system: restore will write instead
+                kept = None
         os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        _sync_folder(path.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        if kept is not None:
+            kept.unlink(missing_ok=True)
         if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
             raise UserError(f"磁盘空间不足，无法写入 {name}，文件未改动",
                             "请清理磁盘空间后重试") from None
@@ -816,14 +899,30 @@ def write_atomic(path: Path, data: bytes, display: str | None = None) -> None:
             raise UserError(f"没有权限写入 {name}（文件或文件夹是只读的），文件未改动",
                             f"请检查权限，例如运行 chmod u+w {name}") from None
         if exc.errno == errno.EFBIG:
-            raise UserError(f"文件大小超过系统限制，无法写入 {name}，文件未改动") from None
+            raise UserError(f"文件大小超过系统限制，无法写入 {name}，文件未改动",
+                            "可能是磁盘配额或系统对文件大小的限制（ulimit -f）；"
+                            "请清理磁盘空间或请管理员放宽限制后重试") from None
         raise UserError(f"写入 {name} 失败：{exc.strerror}，文件未改动") from None
+    return kept
 
 
-def _sweep_temps(path: Path) -> None:
-    """Remove temp files of ``path`` left by a writer that was killed (its process is gone)."""
+def _kept_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.old.tmp")
+
+
+def _sync_folder(folder: Path) -> None:
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def sweep_temps(path: Path) -> None:
+    """Remove temp files of ``path`` left by a writer that was killed (its process is gone):
+    ``.NAME.PID.tmp`` (a new version never renamed) and ``.NAME.PID.old.tmp`` (a kept one)."""
     for leftover in path.parent.glob(f".{path.name}.*.tmp"):
-        pid_text = leftover.name[len(path.name) + 2:-4]
+        pid_text = leftover.name[len(path.name) + 2:-4].removesuffix(".old")
         if not pid_text.isdigit() or int(pid_text) == os.getpid():
             continue
         try:
@@ -834,9 +933,42 @@ def _sweep_temps(path: Path) -> None:
             pass  # alive but not ours to signal: leave it
 
 
-def restore(path: Path, raw: bytes | None) -> None:
-    """Put a file back as it was (``None``: it did not exist)."""
+def restore(path: Path, raw: bytes | None, display: str | None = None,
+            kept: Path | None = None) -> None:
+    """Put a file back as it was (``raw``; ``None``: it did not exist), from the version
+    :func:`write_atomic` kept when there is one (a rename: works on a full disk too)."""
+    if kept is not None:
+        try:
+            os.replace(kept, path)
+            _sync_folder(path.parent)
+            return
+        except OSError:
+            pass
     if raw is None:
         path.unlink(missing_ok=True)
     else:
-        write_atomic(path, raw)
+        write_atomic(path, raw, display)
+
+
+def remove_keeping(path: Path, display: str | None = None) -> Path | None:
+    """Remove ``path`` the way :func:`write_atomic` replaces it with ``keep_old``: renamed to a
+    hidden name that is returned (None if there was no file), for :func:`restore`."""
+    if not path.exists():
+        return None
+    name = display or path.name
+    kept = _kept_name(path)
+    try:
+        os.replace(path, kept)
+        _sync_folder(path.parent)
+    except OSError as exc:
+        if isinstance(exc, PermissionError) or exc.errno in (errno.EPERM, errno.EROFS):
+            raise UserError(f"没有权限删除 {name}（文件或文件夹是只读的），文件未改动",
+                            f"请检查权限，例如运行 chmod u+w {path.parent.name}") from None
+        raise UserError(f"删除 {name} 失败：{exc.strerror}，文件未改动") from None
+    return kept
+
+
+def discard(kept: Path | None) -> None:
+    """Drop a version :func:`write_atomic` kept, once the new one is recorded."""
+    if kept is not None:
+        kept.unlink(missing_ok=True)

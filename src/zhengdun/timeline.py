@@ -13,7 +13,7 @@ import contextlib
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from zhengdun import history, store
+from zhengdun import faults, history, store
 from zhengdun.changes import Change, ledger_changes
 from zhengdun.errors import UserError
 from zhengdun.ledger import Receipt
@@ -429,17 +429,21 @@ class UndoPlan:
 
     commit: history.Commit
     changes: list[Change]
+    blobs: dict[str, bytes] = field(default_factory=dict)  # the commit's file versions
+    resuming: bool = False  # an earlier undo of this commit was interrupted
 
     def describe(self) -> str:
         lines = [f"将撤销：{self.commit.subject}",
                  f"  记录于 {self.commit.authored}，记录人 {self.commit.author}"]
+        if self.resuming:
+            lines.append("  （上一次撤销这条记录时被中断，这次接着完成）")
         lines += [f"  - {c.describe()}" for c in self.changes]
         return "\n".join(lines)
 
 
 def plan_undo(ws: Workspace) -> UndoPlan:
     """The last commit, if zhengdun may take it back; otherwise a clear refusal."""
-    history.preflight(ws.root)
+    history.preflight(ws.root, undoing=True)
     last = history.log(ws.root, max_count=1)
     if not last:
         raise UserError("还没有任何记录可以撤销")
@@ -451,18 +455,36 @@ def plan_undo(ws: Workspace) -> UndoPlan:
         raise UserError("最近一次提交是建立工作区，不能撤销")
     if len(commit.parents) != 1:
         raise UserError("最近一次提交是合并提交，不能用 undo 撤销", "请用 git 自行处理")
-    if not history.is_clean(ws.root):
-        raise UserError("工作区中有尚未记录的修改，不能撤销",
-                        "请先运行 zhengdun commit -m \"说明\" 记录，或用 git checkout -- 文件 放弃修改")
     files = [f for f in commit.files]
     raw = history.read_blobs(ws.root, [b for f in files for b in (f.old, f.new)])
+    resuming = history.revert_in_progress(ws.root) == commit.id
+    pending = history.resync_index(ws.root, history.status(ws.root))
+    if pending and not (resuming and _half_undone(ws.root, files, raw, pending)):
+        raise UserError("工作区中有尚未记录的修改，不能撤销",
+                        "请先运行 zhengdun commit -m \"说明\" 记录，或用 git checkout -- 文件 放弃修改")
     changes: list[Change] = []
     for file in files:
         if file.path.startswith(f"{LEDGERS}/") and file.path.endswith(".yaml"):
             slug = file.path[len(LEDGERS) + 1:-5]
             changes += ledger_changes(slug, _ledger_from(raw.get(file.old), file.path),
                                       _ledger_from(raw.get(file.new), file.path))
-    return UndoPlan(commit, changes)
+    return UndoPlan(commit, changes, raw, resuming)
+
+
+def _half_undone(root: Path, files: list[history.FileChange], raw: dict[str, bytes],
+                 pending: list[history.PathStatus]) -> bool:
+    """Whether the only changes are an interrupted undo's: every changed file is the commit's
+    version or the version before it, byte for byte (so finishing the undo loses nothing)."""
+    by_path = {f.path: f for f in files}
+    for entry in pending:
+        file = by_path.get(entry.path)
+        if file is None:
+            return False
+        path = root / entry.path
+        now = path.read_bytes() if path.is_file() else None
+        if now not in (raw.get(file.old), raw.get(file.new)):
+            return False
+    return True
 
 
 def undo(ws: Workspace, confirm: Callable[[UndoPlan], bool]) -> Receipt | None:
@@ -474,9 +496,59 @@ def undo(ws: Workspace, confirm: Callable[[UndoPlan], bool]) -> Receipt | None:
         refs = plan.commit.trailer(history.TRAILER_REF) or ["workspace"]
         text = history.message("undo", refs[0], f"撤销 {plan.commit.subject}", refs[1:])
         text += f"Zhengdun-Undoes: {plan.commit.id}\n"
-        commit = history.revert_head(ws.root, text)
+        commit = _take_back(ws.root, plan, text)
     return Receipt("undo", refs[0], commit, f"已撤销：{plan.commit.subject}",
                    {"undone": plan.commit.id})
+
+
+def _take_back(root: Path, plan: UndoPlan, text: str) -> str:
+    """Put back every file of the planned commit as it was before it, and commit that.
+
+    Like ``git revert HEAD``, but each file is replaced atomically (git's checkout rewrites
+    files in place) and REVERT_HEAD is set before the first file changes: a kill at any moment
+    leaves the old files, or a revert in progress that ``zhengdun undo`` finishes.
+    """
+    files = plan.commit.files
+    paths = [f.path for f in files]
+    faults.point("before-write")
+    history.begin_revert(root, plan.commit.id)
+    kept: dict[str, Path | None] = {}
+    try:
+        for file in files:
+            kept[file.path] = _put(root, file.path, plan.blobs.get(file.old))
+        faults.point("after-rename")
+        commit = history.commit_revert(root, paths, text)
+    except BaseException as failure:
+        try:
+            for file in files:
+                if file.path in kept:
+                    store.restore(root / file.path, plan.blobs.get(file.new), file.path,
+                                  kept[file.path])
+        except UserError as exc:
+            # Some files are the old version, some the new: the revert stays in progress, so
+            # that ``undo`` can finish it (preflight names it), rather than claim nothing changed.
+            why = failure.message if isinstance(failure, UserError) else "命令被中断"
+            raise UserError(f"{why}；而且文件没能恢复原样（{exc.message}），撤销只做了一半",
+                            "请先处理上述问题（例如清理磁盘空间），再运行 zhengdun undo --yes "
+                            "完成这次撤销") from None
+        history.end_revert(root, paths)
+        raise
+    for path in kept.values():
+        store.discard(path)
+    return commit
+
+
+def _put(root: Path, rel: str, content: bytes | None) -> Path | None:
+    """One file of the workspace as ``content`` (None: absent), replaced atomically; returns
+    the replaced version kept by :func:`store.write_atomic`, if any."""
+    path = root / rel
+    store.sweep_temps(path)  # what an interrupted undo (or command) left of this file
+    if content is None:
+        return store.remove_keeping(path, rel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file() and path.read_bytes() == content:
+        return None
+    return store.write_atomic(path, content, rel, keep_old=True)
 
 
 def changes_text(changes: Iterable[Change]) -> list[str]:
