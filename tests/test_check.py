@@ -406,6 +406,8 @@ def test_check_json_structure(run: Any, workspace: Path) -> None:
         "organizations": 0,
         "problems": 0,
         "uncommitted": ["ledgers/a.yml", "ledgers/c-dup.yaml"],
+        "new_files": ["ledgers/a.yml", "ledgers/c-dup.yaml"],
+        "blocked": None,
         "findings": [
             {"file": "ledgers/c-dup.yaml", "line": 16, "column": 5, "severity": "error",
              "message": "键“owner”重复出现",
@@ -420,7 +422,8 @@ def test_check_json_clean(chengdong: Any, workspace: Path) -> None:
     result = chengdong("check", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"ok": True, "files": 2, "organizations": 1,
-                                         "problems": 1, "uncommitted": [], "findings": []}
+                                         "problems": 1, "uncommitted": [], "new_files": [],
+                                         "blocked": None, "findings": []}
 
 
 def test_check_mentions_uncommitted_hand_edits(chengdong: Any, workspace: Path) -> None:
@@ -483,3 +486,28 @@ def test_check_never_crashes_on_random_bytes(run: Any, workspace: Path, content:
     assert result.exit_code == (0 if data["ok"] else 1)
     assert all(f["file"] == "ledgers/x.yaml" for f in data["findings"])
     assert data["findings"] or data["organizations"] == 1
+
+
+def test_check_names_a_new_unrecorded_ledger_and_how_to_drop_it(chengdong: Any,
+                                                               workspace: Path) -> None:
+    """What an ``org add`` killed before its commit leaves: a valid ledger git never recorded."""
+    source = workspace / "ledgers" / "chengdong.yaml"
+    (workspace / "ledgers" / "chengxi.yaml").write_text(
+        source.read_text("utf-8").replace("name: 城东社区", "name: 城西社区"), "utf-8")
+    result = chengdong("check")
+    assert result.exit_code == 0
+    assert "城西社区（ledgers/chengxi.yaml）" in result.stdout
+    assert "新文件ledgers/chengxi.yaml 用 git rm -f 文件 删除" in result.stdout
+    data = json.loads(chengdong("check", "--json").stdout)
+    assert data["new_files"] == ["ledgers/chengxi.yaml"]
+    assert data["blocked"] is None
+
+
+def test_check_says_when_git_would_refuse_the_next_recording(chengdong: Any,
+                                                             workspace: Path) -> None:
+    (workspace / ".git" / "index.lock").write_bytes(b"")
+    result = chengdong("check")
+    assert result.exit_code == 0  # the ledgers themselves are fine
+    assert "注意：现在还不能记录新的修改。另一个 git 程序正在使用这个仓库" in result.stdout
+    assert json.loads(chengdong("check", "--json").stdout)["blocked"].startswith(
+        "另一个 git 程序正在使用这个仓库")

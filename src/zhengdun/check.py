@@ -28,6 +28,8 @@ class CheckReport:
     findings: list[Located] = field(default_factory=list)
     uncommitted: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # file → organization name
+    new_files: list[str] = field(default_factory=list)  # uncommitted files git never recorded
+    blocked: str | None = None  # why git would refuse the next recording, and what to do
 
     @property
     def errors(self) -> list[Located]:
@@ -92,4 +94,9 @@ def check_workspace(root: Path) -> CheckReport:
         except UserError:
             pending = []
         report.uncommitted = [s.path for s in pending]
+        report.new_files = [s.path for s in pending if s.untracked or s.code[0] == "A"]
+        try:
+            history.preflight(root)
+        except UserError as exc:
+            report.blocked = str(exc)
     return report

@@ -482,7 +482,8 @@ def check(as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json({"ok": report.ok, "files": report.files,
                      "organizations": report.organizations, "problems": report.problems,
-                     "uncommitted": report.uncommitted,
+                     "uncommitted": report.uncommitted, "new_files": report.new_files,
+                     "blocked": report.blocked,
                      "findings": [f.to_json() for f in report.findings]})
     else:
         from zhengdun.console import print_check

@@ -70,9 +70,13 @@ def print_check(report: CheckReport) -> None:
     if report.uncommitted:
         names = report.names
         listed = "、".join(f"{names[p]}（{p}）" if p in names else p for p in report.uncommitted)
+        discard = ("运行 git checkout -- 文件 放弃" if not report.new_files
+                   else "运行 git checkout -- 文件 放弃（新文件"
+                   + "、".join(report.new_files) + " 用 git rm -f 文件 删除）")
         print(f"以下文件已写入、但尚未记录到历史中（手工修改，或上一条命令被中断）：{listed}。"
-              "确认内容无误后运行 zhengdun commit -m \"说明\" 记录；"
-              "不要这些修改的，运行 git checkout -- 文件 放弃。")
+              f"确认内容无误后运行 zhengdun commit -m \"说明\" 记录；不要这些修改的，{discard}。")
+    if report.blocked:
+        print(f"注意：现在还不能记录新的修改。{report.blocked}")
 
 
 def print_orgs(data: dict[str, Any]) -> None:
