@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import GIT_ENV, Run, git
+from conftest import Run, git, pinned_env_outside_a_test
 
 CJK = re.compile("[\u4e00-\u9fff]")
 TOMORROW = "2026-11-22"  # ZHENGDUN_TODAY is 2026-11-21
@@ -93,12 +93,7 @@ BASE_COMMANDS = [
 def base_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The base workspace, built once for this module; tests get a copy (``base``)."""
     folder = tmp_path_factory.mktemp("base")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in GIT_ENV.items():
-            mp.setenv(key, value)
-        for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-            mp.delenv(key, raising=False)
-        mp.setenv("HOME", str(folder))
+    with pinned_env_outside_a_test(folder):
         root = folder / "示范县台账"
         result = Run(folder)("init", str(root), "--county", "示范县", "--issuer", "中共示范县委组织部")
         assert result.exit_code == 0, result.output

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import GIT_ENV, Run, git
+from conftest import Run, git, pinned_env_outside_a_test
 from zhengdun.store import parse
 
 AUTHOR_DATE = "2026-04-02T10:00:00+08:00"
@@ -83,12 +83,7 @@ def root(tmp_path: Path) -> Path:
 def chengdong_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """conftest's ``chengdong`` workspace, built once for this module."""
     folder = tmp_path_factory.mktemp("chengdong")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in GIT_ENV.items():
-            mp.setenv(key, value)
-        for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-            mp.delenv(key, raising=False)
-        mp.setenv("HOME", str(folder))
+    with pinned_env_outside_a_test(folder):
         root = folder / "示范县台账"
         ok(Run(folder)("init", str(root), "--county", "示范县", "--issuer", "中共示范县委组织部"))
         ok(Run(root)("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",

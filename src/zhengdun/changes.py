@@ -224,8 +224,3 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
     out += _sequence("acceptance", org, None, old.acceptances, new.acceptances,
                      lambda a: f"{a.grade}（{a.by}）")
     return out
-
-
-def event_day(change: Change) -> date | None:
-    """The date the change's event happened, if it is an event."""
-    return change.event_date

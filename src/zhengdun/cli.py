@@ -495,16 +495,9 @@ def check(as_json: JsonOpt = False) -> None:
 
 def _workspace_root() -> Path:
     """The workspace folder, found even when its config is broken (so check can report it)."""
-    from zhengdun.errors import NotAWorkspace
-    from zhengdun.workspace import CONFIG_NAME
+    from zhengdun.workspace import find_root
 
-    here = (STATE.directory or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    raise NotAWorkspace(f"{here} 不在任何台账工作区内（向上找不到 {CONFIG_NAME}）",
-                        "请进入台账工作区再运行，或用 -C 指定工作区；"
-                        "还没有工作区的，用 zhengdun init 目录名 新建一个")
+    return find_root(STATE.directory)
 
 
 # --------------------------------------------------------------------------- recording

@@ -307,11 +307,6 @@ def _almost_no_space(root: Path) -> bool:
     return usage.f_bavail * usage.f_frsize < 1024 * 1024
 
 
-def has_commits(root: Path) -> bool:
-    """Whether the repository has a first commit."""
-    return run(root, "rev-parse", "-q", "--verify", "HEAD", check=False).returncode == 0
-
-
 # --------------------------------------------------------------------------- reading history
 
 ZERO = "0" * 40
@@ -456,11 +451,6 @@ def log(root: Path, paths: Sequence[str] = (), since: str | None = None,
         commits.append(Commit(sha, tuple(parents.split()), author, email, authored, committed,
                               message.strip("\n"), tuple(files)))
     return commits
-
-
-def is_clean(root: Path) -> bool:
-    """Whether the working tree and index have no changes at all (untracked files count)."""
-    return not run(root, "status", "--porcelain", "-z", "--untracked-files=all").stdout
 
 
 def begin_revert(root: Path, commit_id: str) -> None:

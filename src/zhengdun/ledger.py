@@ -184,10 +184,13 @@ def _rule_check(ws: Workspace, loaded: LoadedLedger, new: Ledger) -> None:
                         located, "如果是文件中原有的问题，请先运行 zhengdun check 查看并修正")
 
 
-def _record(ws: Workspace, slug: str, action: str, ref: str, summary: str,
-            change: Callable[[Ledger], tuple[Ledger, list[store.Edit]]],
+def _record(ws: Workspace, slug: str, action: str, ref: str | Callable[[Ledger], str],
+            summary: str, change: Callable[[Ledger], tuple[Ledger, list[store.Edit]]],
             evidence: Sequence[str] = ()) -> tuple[str, Ledger]:
-    """Apply one change to one ledger and commit it; returns (commit id, new ledger)."""
+    """Apply one change to one ledger and commit it; returns (commit id, new ledger).
+
+    ``ref`` may be computed from the new ledger (``add`` learns its number only then).
+    """
     path = ws.ledger_path(slug)
     rel = ws.rel(path)
     with ws.lock():
@@ -218,7 +221,8 @@ def _record(ws: Workspace, slug: str, action: str, ref: str, summary: str,
         new_evidence = [p for p in evidence if p in states]
         try:
             commit = history.commit(ws.root, [rel, *new_evidence],
-                                    history.message(action, ref, summary),
+                                    history.message(action, ref if isinstance(ref, str)
+                                                    else ref(new), summary),
                                     new_paths=[p for p in new_evidence if states[p].untracked])
         except BaseException as failure:
             _put_back(path, loaded.doc.raw, rel, kept, failure)
@@ -426,26 +430,20 @@ def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, o
     _check_day(ws, found_on, "发现日期")
     if due < found_on:
         raise UserError(f"整改时限 {due} 早于发现日期 {found_on}", "请核对 --due 和 --found")
-    number: list[int] = []
-
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         problem = Problem(id=ledger.next_problem_id(), title=title, category=category,
                           source=source, found_on=found_on, due=due, owner=owner,
                           measures=list(measures))
-        number.append(problem.id)
         new = ledger.model_copy(update={"problems": [*ledger.problems, problem]})
         item = problem.to_data()
         return new, [store.Append((), "problems", item, [p.to_data() for p in new.problems])]
 
-    slug_ref = f"{slug}/{resolve_next(ws, slug)}"
-    commit, _ = _record(ws, slug, "add", slug_ref, title, change)
-    ref = f"{slug}/{number[0]}"
+    def added(new: Ledger) -> str:
+        return f"{slug}/{new.problems[-1].id}"
+
+    commit, new = _record(ws, slug, "add", added, title, change)
+    ref = added(new)
     return Receipt("add", ref, commit, f"已登记问题 {ref}", {"ref": ref})
-
-
-def resolve_next(ws: Workspace, slug: str) -> int:
-    """The number the next problem of ``slug`` will get."""
-    return load_ledger(ws, slug).ledger.next_problem_id()
 
 
 def record_step(ws: Workspace, ref: str, text: str, on: date | None = None,

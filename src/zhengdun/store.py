@@ -353,10 +353,22 @@ class Document:
     text: str
     bom: bool
     newline: str
+    _parsed: Parsed | None = field(default=None, repr=False, compare=False)
 
-    def parse(self, *, marks: bool = False) -> Parsed:
-        """Parse the text; syntax errors carry the file's line and column."""
-        return parse(self.text, marks=marks)
+    def parse(self, *, marks: bool = False, keep: bool = False) -> Parsed:
+        """Parse the text; syntax errors carry the file's line and column.
+
+        ``keep``: remember the plain parse (the text never changes), for a ledger that is
+        validated and then edited; bulk reads leave it off so parsed data is not held twice.
+        """
+        if marks:
+            return parse(self.text, marks=True)
+        if self._parsed is not None:
+            return self._parsed
+        parsed = parse(self.text)
+        if keep:
+            self._parsed = parsed
+        return parsed
 
     def encode(self, text: str) -> bytes:
         """Text in this file's conventions (BOM, line ends) as bytes."""
@@ -819,7 +831,7 @@ def apply_edits(doc: Document, edits: Sequence[Edit], accept: Callable[[Any], bo
     text = doc.text
     try:
         for edit in edits:
-            root = parse(text).root
+            root = (doc.parse() if text is doc.text else parse(text)).root
             if root is None:
                 raise _NotSpliceable(())
             text = _splice(text, root, edit, doc.newline)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -549,8 +549,3 @@ def _put(root: Path, rel: str, content: bytes | None) -> Path | None:
     if path.is_file() and path.read_bytes() == content:
         return None
     return store.write_atomic(path, content, rel, keep_old=True)
-
-
-def changes_text(changes: Iterable[Change]) -> list[str]:
-    """Chinese lines for a list of changes."""
-    return [c.describe() for c in changes]

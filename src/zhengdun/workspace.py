@@ -207,12 +207,19 @@ class Workspace:
 
 def find(start: Path | None = None) -> Workspace:
     """The workspace containing ``start`` (default: the current folder), found like git does."""
+    root = find_root(start)
+    return Workspace(root, load_config(root))
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The folder of the workspace containing ``start``, without reading its config (so
+    ``check`` can report a broken one)."""
     here = (start or Path.cwd()).resolve()
     if start is not None and not here.exists():
         raise NotAWorkspace(f"文件夹 {start} 不存在", "请检查 -C 后面的路径")
     for folder in (here, *here.parents):
         if (folder / CONFIG_NAME).is_file():
-            return Workspace(folder, load_config(folder))
+            return folder
     raise NotAWorkspace(f"{here} 不在任何台账工作区内（向上找不到 {CONFIG_NAME}）",
                         "请进入台账工作区再运行，或用 -C 指定工作区；"
                         "还没有工作区的，用 zhengdun init 目录名 新建一个")
@@ -327,11 +334,14 @@ def locate(doc: store.Document, display: str, findings: list[Finding],
     return out
 
 
-def validate(doc: store.Document, model: type[M], display: str,
+def validate(doc: store.Document, model: type[M], display: str, keep: bool = False,
              ) -> tuple[M | None, list[Located]]:
-    """Parse and validate a file; on failure return every finding, placed on its line."""
+    """Parse and validate a file; on failure return every finding, placed on its line.
+
+    ``keep``: the document remembers its parse, for the edit that follows.
+    """
     try:
-        parsed = doc.parse()
+        parsed = doc.parse(keep=keep)
     except store.YamlError as exc:
         return None, [Located(display, exc.line, exc.column, exc.message, exc.hint, "error",
                               _excerpt(doc.text, exc.line))]
@@ -368,7 +378,7 @@ def load_ledger(ws: Workspace, slug: str) -> LoadedLedger:
     path = ws.ledger_path(slug)
     display = ws.rel(path)
     doc = ws.documents([slug])[0][1] if ws.revision is not None else store.read(path, display)
-    ledger, findings = validate(doc, Ledger, display)
+    ledger, findings = validate(doc, Ledger, display, keep=True)
     if ledger is None:
         raise DataError(f"{display} 有格式错误，无法读取", findings,
                         f"请修正后再运行（zhengdun check 会列出全部问题），"
