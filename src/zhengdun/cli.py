@@ -824,10 +824,8 @@ def demo(
             if done == total:
                 sys.stderr.write("\n")
 
-    ws = build_demo(directory, progress)
-    from zhengdun.history import run
-
-    commits = run(ws.root, "rev-list", "--count", "HEAD").stdout.strip()
+    demo = build_demo(directory, progress)
+    ws, commits = demo.workspace, demo.commits
     sys.stdout.write(f"已建立演示工作区 {directory}（{ws.config.county}，{len(ws.slugs())} 个村(社区)，"
                      f"{commits} 次提交）。\n"
                      f"试试：cd {directory} && zhengdun bulletin --month 2026-10\n")

@@ -143,7 +143,15 @@ def _dated(day: date, minute: int, author: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def build_demo(folder: Path, progress: Callable[[int, int], None] | None = None) -> Workspace:
+@dataclass(frozen=True)
+class Demo:
+    """The demo workspace and how many commits its history holds."""
+
+    workspace: Workspace
+    commits: int
+
+
+def build_demo(folder: Path, progress: Callable[[int, int], None] | None = None) -> Demo:
     """Create the demo workspace in ``folder`` and replay the shipped county into it."""
     source = shipped_dir()
     config_text = (source / CONFIG_NAME).read_text(encoding="utf-8")
@@ -171,4 +179,5 @@ def build_demo(folder: Path, progress: Callable[[int, int], None] | None = None)
             event.apply(ws)
         if progress is not None:
             progress(done, len(events))
-    return Workspace(root, loaded_config)
+    # ``init`` and then one commit per event: every operation makes exactly one.
+    return Demo(Workspace(root, loaded_config), 1 + len(events))
