@@ -242,7 +242,7 @@ def test_wheel_contains_the_shipped_files(wheel: Path) -> None:
         assert archive.read("zhengdun/_shipped/templates/bulletin.md.j2") == (
             REPO / "templates" / "bulletin.md.j2").read_bytes()
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-        assert "zhengdun = zhengdun.cli:main" in archive.read(entry_points).decode()
+        assert "zhengdun = zhengdun.quick:main" in archive.read(entry_points).decode()
 
 
 def test_wheel_works_without_the_checkout(wheel: Path, tmp_path: Path,

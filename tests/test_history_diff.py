@@ -306,7 +306,7 @@ def test_diff_reads_only_the_changed_files_and_keeps_a_cache(dated: Dated) -> No
           "2026-10-05", "--verified-by", "乡党委")
     dated.when("2026-11-21T12:00:00+08:00")
     cache = dated.root / ".git" / "zhengdun-cache"
-    assert not cache.exists()
+    assert not (cache / "summary.json").exists()
 
     first = as_json(dated.run("diff", "2026-09-30", "2026-10-31", "--json"))
     assert [g["org"] for g in first["organizations"]] == ["c03"]

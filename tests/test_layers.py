@@ -1,13 +1,15 @@
 """Import discipline, read from the source with ``ast``; and what ``zhengdun close`` imports.
 
-cli ─► services ─► model. One module per outside dependency: store (YAML), history (git),
-render (jinja2); typer and rich only in cli and console. Nothing imports the CLI.
+quick ─► cli ─► services ─► model. One module per outside dependency: store (YAML), history
+(git), render (jinja2); typer and rich only in cli and console. Only the entry point (quick)
+imports the CLI, to hand over what it does not run itself.
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from functools import cache
@@ -68,7 +70,8 @@ def test_the_source_is_where_the_test_looks() -> None:
     assert "yaml" in imported("store")
     assert "subprocess" in imported("history")
     assert "typer" in imported("cli")
-    assert "zhengdun.cli" in imported("__main__")
+    assert "zhengdun.quick" in imported("__main__")
+    assert "zhengdun.cli" in imported("quick")
     assert "zhengdun.ledger.close_problem" in imported("cli")  # imported inside a function
 
 
@@ -76,7 +79,7 @@ def test_model_imports_nothing_of_ours() -> None:
     assert uses("model", "zhengdun") == []
 
 
-@pytest.mark.parametrize("module", [m for m in MODULES if m not in ("cli", "__main__")])
+@pytest.mark.parametrize("module", [m for m in MODULES if m not in ("cli", "quick")])
 def test_nothing_imports_the_cli(module: str) -> None:
     assert uses(module, "zhengdun.cli") == []
     assert "cli" not in {name.rsplit(".", 1)[-1] for name in imported(module)
@@ -146,3 +149,53 @@ def test_reading_commands_do_not_import_jinja2_or_pypinyin(chengdong: Any, works
         result, modules = _imported_by_a_command(workspace, argv)
         assert result.returncode == 0, (argv, result.stderr[-2000:])
         assert not {m.split(".")[0] for m in modules} & {"jinja2", "pypinyin"}, argv
+
+
+def _imported_by_the_program(cwd: Path, argv: list[str]) -> tuple[Any, set[str]]:
+    """What the installed entry point (``zhengdun.quick:main``) imports for ``argv``."""
+    code = ("import sys\nfrom zhengdun.quick import main\n"
+            f"sys.argv = {['zhengdun', *argv]!r}\nmain()\n")
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=cwd,
+                            capture_output=True, text=True, env=dict(os.environ), check=False)
+    modules = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
+               if line.startswith("import time:") and "|" in line}
+    return result, modules
+
+
+def test_a_quick_close_imports_neither_typer_nor_the_models(chengdong: Any,
+                                                            workspace: Path) -> None:
+    # check leaves a verdict for every ledger that passes: close then needs no models
+    assert chengdong("check").exit_code == 0
+    result, modules = _imported_by_the_program(
+        workspace, ["close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "chengdong/1 已销号（2026-06-20）" in result.stdout
+    assert "      - on: 2026-06-20\n        result: 新增停车位120个\n" in (
+        workspace / "ledgers" / "chengdong.yaml").read_text(encoding="utf-8")
+    assert {"zhengdun.quick", "zhengdun.store", "zhengdun.history", "zhengdun.cache"} <= modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in (
+        "typer", "click", "pydantic", "pydantic_core", "rich", "jinja2", "pypinyin", "ruamel",
+        "openpyxl", "git") or m in ("zhengdun.cli", "zhengdun.model", "zhengdun.ledger",
+                                    "zhengdun.workspace", "zhengdun.render"))
+    assert heavy == []
+
+
+def test_without_a_verdict_close_takes_the_full_path(chengdong: Any, workspace: Path) -> None:
+    shutil.rmtree(workspace / ".git" / "zhengdun-cache")
+    result, modules = _imported_by_the_program(
+        workspace, ["close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert {"zhengdun.cli", "zhengdun.ledger", "pydantic"} <= modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in ("jinja2", "pypinyin", "ruamel"))
+    assert heavy == []
+
+
+def test_a_report_answered_from_the_cache_imports_no_models(chengdong: Any,
+                                                             workspace: Path) -> None:
+    argv = ["bulletin", "--month", "2026-06"]
+    first, cold = _imported_by_the_program(workspace, argv)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert {"jinja2", "pydantic"} <= {m.split(".")[0] for m in cold}
+    again, warm = _imported_by_the_program(workspace, argv)
+    assert again.returncode == 0 and again.stdout == first.stdout
+    assert not {m.split(".")[0] for m in warm} & {"typer", "pydantic", "jinja2", "rich"}

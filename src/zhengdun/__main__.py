@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from zhengdun.cli import main
+from zhengdun.quick import main
 
 raise SystemExit(main())

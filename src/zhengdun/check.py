@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhengdun import history, store
+from zhengdun.cache import Verdicts, blob_id
 from zhengdun.errors import UserError
-from zhengdun.model import Config, Ledger, ledger_findings
+from zhengdun.model import Config, Ledger, latest_date, ledger_findings
+from zhengdun.place import CONFIG_NAME, LEDGERS
 from zhengdun.workspace import (
-    CONFIG_NAME,
-    LEDGERS,
     Located,
     Workspace,
     locate,
@@ -55,6 +55,7 @@ def check_workspace(root: Path) -> CheckReport:
         report.findings.append(Located(CONFIG_NAME, None, None, exc.message, exc.hint))
     report.files += 1
     ws = Workspace(root, config) if config is not None else None
+    verdicts = Verdicts(root, config_doc.raw) if ws is not None and config_doc is not None else None
     names: dict[str, str] = {}
     ledgers_dir = root / LEDGERS
     for path in store.iter_ledger_paths(ledgers_dir):
@@ -83,6 +84,9 @@ def check_workspace(root: Path) -> CheckReport:
         if ws is not None:
             rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
             report.findings += locate(doc, display, rules)
+            if verdicts is not None and not any(f.severity == "error" for f in found) \
+                    and not any(f.severity == "error" for f in rules):
+                verdicts.remember(blob_id(doc.raw), latest_date(ledger))
     for path in sorted(ledgers_dir.iterdir()) if ledgers_dir.is_dir() else []:
         if path.is_file() and path.suffix in (".yml", ".YAML", ".Yaml"):
             report.findings.append(Located(path.relative_to(root).as_posix(), None, None,

@@ -10,7 +10,6 @@ exceptions to exit codes: 0 success, 1 a user or data error, 2 usage, 130 interr
 # every start, and as strings they would be compiled again each time (~30 ms per command).
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -26,7 +25,7 @@ import typer
 from typer.core import TyperGroup
 
 from zhengdun import __version__
-from zhengdun.errors import DataError, UserError
+from zhengdun.errors import UserError, report_error
 
 if TYPE_CHECKING:
     from zhengdun.workspace import Workspace
@@ -149,7 +148,7 @@ class ZhengdunGroup(TyperGroup):
             sys.stderr.write("已中断。\n")
             code = 130
         except UserError as exc:  # raised outside a command body (e.g. while parsing)
-            _report(exc)
+            report_error(exc)
             code = 1
         except KeyboardInterrupt:
             sys.stderr.write("\n已中断，台账未改动。\n")
@@ -157,17 +156,6 @@ class ZhengdunGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
-
-
-def _report(exc: UserError) -> None:
-    lines = [f"错误：{exc.message}"]
-    if isinstance(exc, DataError):
-        from zhengdun.console import format_findings
-
-        lines.append(format_findings(exc.findings))  # type: ignore[arg-type]
-    if exc.hint:
-        lines.append(exc.hint)
-    sys.stderr.write("\n".join(lines) + "\n")
 
 
 def guarded(func: F) -> F:
@@ -178,7 +166,7 @@ def guarded(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except UserError as exc:
-            _report(exc)
+            report_error(exc)
             raise typer.Exit(1) from None
         except BrokenPipeError:
             raise typer.Exit(0) from None
@@ -233,27 +221,15 @@ def _root(
 
 
 def _workspace(at: str | None = None) -> "Workspace":
-    from zhengdun.workspace import find
+    from zhengdun.commands import workspace
 
-    ws = find(STATE.directory)
-    if at is None:
-        return ws
-    from zhengdun.timeline import at as workspace_at
-
-    return workspace_at(ws, at)
+    return workspace(STATE.directory, at)
 
 
 def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    from zhengdun.model import parse_day
+    from zhengdun.commands import day
 
-    try:
-        return parse_day(value.strip())
-    except Exception as exc:  # pydantic's error type, imported lazily
-        message = getattr(exc, "message", None)
-        text = message() if callable(message) else str(exc)
-        raise UserError(f"{option} 的日期不对：{text}", "日期写成 YYYY-MM-DD，例如 2026-03-15") from None
+    return day(value, option)
 
 
 def _required_day(value: str, option: str) -> date:
@@ -263,7 +239,9 @@ def _required_day(value: str, option: str) -> date:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    from zhengdun.commands import json_text
+
+    sys.stdout.write(json_text(data))
 
 
 def _said(receipt: Any, as_json: bool = False) -> None:
@@ -455,14 +433,10 @@ def list_(
 
     例：zhengdun list --overdue --as-of 2026-09-01
     """
-    from zhengdun.queries import ProblemFilter, list_problems
+    from zhengdun.commands import problems
 
     chosen = [flag for flag, on in (("open", open_), ("closed", closed), ("overdue", overdue)) if on]
-    if len(chosen) > 1:
-        raise UserError("--open、--closed、--overdue 只能选一个")
-    flt = ProblemFilter(org=org, township=township, category=category,
-                        status=chosen[0] if chosen else None, due_within=due_within)
-    data = list_problems(_workspace(at), flt, _day(as_of, "--as-of"))
+    data = problems(STATE.directory, org, township, category, chosen, due_within, as_of, at)
     if as_json:
         _print_json(data)
         return
@@ -475,27 +449,17 @@ def list_(
 @guarded
 def check(as_json: JsonOpt = False) -> None:
     """检查全部台账文件：格式、日期先后、类型和来源、佐证材料。一次列出所有问题，有错误时退出码为 1。"""
-    from zhengdun.check import check_workspace
+    from zhengdun.commands import check as run_check
+    from zhengdun.commands import emit
 
-    ws_root = _workspace_root()
-    report = check_workspace(ws_root)
-    if as_json:
-        _print_json({"ok": report.ok, "files": report.files,
-                     "organizations": report.organizations, "problems": report.problems,
-                     "uncommitted": report.uncommitted, "new_files": report.new_files,
-                     "blocked": report.blocked,
-                     "findings": [f.to_json() for f in report.findings]})
-    else:
-        from zhengdun.console import print_check
-
-        print_check(report)
-    if not report.ok:
-        raise typer.Exit(1)
+    code = emit(run_check(STATE.directory, as_json))
+    if code:
+        raise typer.Exit(code)
 
 
 def _workspace_root() -> Path:
     """The workspace folder, found even when its config is broken (so check can report it)."""
-    from zhengdun.workspace import find_root
+    from zhengdun.place import find_root
 
     return find_root(STATE.directory)
 
@@ -650,18 +614,9 @@ OutputOpt = Annotated[Path | None, typer.Option(
 
 
 def _write_output(text: str, output: Path | None, what: str) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    from zhengdun.store import write_atomic
+    from zhengdun.commands import Output, emit
 
-    target = output if output.is_absolute() else Path.cwd() / output
-    if target.is_dir():
-        raise UserError(f"{output} 是一个文件夹", "请在 -o 后写文件名，例如 -o 通报-2026-10.md")
-    if not target.parent.is_dir():
-        raise UserError(f"文件夹 {target.parent} 不存在", "请先建立该文件夹，或换一个位置")
-    write_atomic(target, text.encode("utf-8"), str(output))
-    sys.stderr.write(f"已生成{what}：{output}\n")
+    emit(Output(text, output, what))
 
 
 @app.command()
@@ -684,16 +639,10 @@ def bulletin(
     数字按台账中事项的发生日期统计，逾期按月末判断。
     例：zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
     """
-    from zhengdun.reports import Month, bulletin_context
+    from zhengdun.commands import bulletin as run_bulletin
+    from zhengdun.commands import emit
 
-    ws = _workspace(at)
-    context = bulletin_context(ws, Month.parse(month), number, _day(issued, "--date"))
-    if as_json:
-        _print_json(context)
-        return
-    from zhengdun.render import render
-
-    _write_output(render(template, context, ws.root, ws.revision), output, "月度通报")
+    emit(run_bulletin(STATE.directory, month, number, issued, template, at, output, as_json))
 
 
 @app.command()
@@ -710,27 +659,16 @@ def board(
 
     例：zhengdun board --format md -o 挂图作战.md
     """
-    from zhengdun.reports import board_csv, board_rows
+    from zhengdun.commands import Output, emit
+    from zhengdun.commands import board as run_board
 
-    if fmt not in ("table", "md", "csv", "json"):
-        raise UserError(f"格式“{fmt}”不支持", "可用的格式：table、md、csv、json")
-    ws = _workspace(at)
-    data = board_rows(ws, _day(as_of, "--as-of"))
-    if as_json or fmt == "json":
-        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-        _write_output(text, output, "挂图作战表")
-    elif fmt == "csv":
-        _write_output(board_csv(data), output, "挂图作战表")
-    elif fmt == "md":
-        from zhengdun.render import render
+    answer = run_board(STATE.directory, as_of, fmt, at, output, as_json)
+    if isinstance(answer, Output):
+        emit(answer)
+        return
+    from zhengdun.console import print_board
 
-        _write_output(render("board", data, ws.root, ws.revision), output, "挂图作战表")
-    else:
-        if output is not None:
-            raise UserError("屏幕表格不能写入文件", "请加 --format md 或 --format csv")
-        from zhengdun.console import print_board
-
-        print_board(data)
+    print_board(answer)
 
 
 @app.command()

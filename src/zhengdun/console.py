@@ -52,10 +52,11 @@ def format_findings(findings: Sequence[Located]) -> str:
     return "\n".join(blocks)
 
 
-def print_check(report: CheckReport) -> None:
-    """The result of ``zhengdun check``."""
+def format_check(report: CheckReport) -> str:
+    """The result of ``zhengdun check``, as the text printed."""
+    out: list[str] = []
     if report.findings:
-        print(format_findings(report.findings))
+        out.append(format_findings(report.findings))
     errors = len(report.errors)
     warnings = len(report.findings) - errors
     summary = (f"检查了 {report.files} 个文件（{report.organizations} 个村(社区)，"
@@ -66,17 +67,18 @@ def print_check(report: CheckReport) -> None:
         summary += f"没有错误，{warnings} 处提醒。"
     else:
         summary += "全部通过。"
-    print(summary)
+    out.append(summary)
     if report.uncommitted:
         names = report.names
         listed = "、".join(f"{names[p]}（{p}）" if p in names else p for p in report.uncommitted)
         discard = ("运行 git checkout -- 文件 放弃" if not report.new_files
                    else "运行 git checkout -- 文件 放弃（新文件"
                    + "、".join(report.new_files) + " 用 git rm -f 文件 删除）")
-        print(f"以下文件已写入、但尚未记录到历史中（手工修改，或上一条命令被中断）：{listed}。"
-              f"确认内容无误后运行 zhengdun commit -m \"说明\" 记录；不要这些修改的，{discard}。")
+        out.append(f"以下文件已写入、但尚未记录到历史中（手工修改，或上一条命令被中断）：{listed}。"
+                   f"确认内容无误后运行 zhengdun commit -m \"说明\" 记录；不要这些修改的，{discard}。")
     if report.blocked:
-        print(f"注意：现在还不能记录新的修改。{report.blocked}")
+        out.append(f"注意：现在还不能记录新的修改。{report.blocked}")
+    return "".join(line + "\n" for line in out)
 
 
 def print_orgs(data: dict[str, Any]) -> None:

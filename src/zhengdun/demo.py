@@ -20,8 +20,9 @@ from zhengdun import ledger as ops
 from zhengdun import store
 from zhengdun.errors import UserError
 from zhengdun.model import Acceptance, Config, Ledger, Visit
+from zhengdun.place import CONFIG_NAME
 from zhengdun.resources import shipped_dir
-from zhengdun.workspace import CONFIG_NAME, Workspace, load_config
+from zhengdun.workspace import Workspace, load_config
 
 Action = Callable[[Workspace], object]
 

@@ -36,14 +36,11 @@ from zhengdun.model import (
     Responsibility,
     Step,
     Visit,
+    latest_date,
     ledger_findings,
 )
+from zhengdun.place import CONFIG_NAME, EVIDENCE, LEDGERS, SLUG_RE, TEMPLATES
 from zhengdun.workspace import (
-    CONFIG_NAME,
-    EVIDENCE,
-    LEDGERS,
-    SLUG_RE,
-    TEMPLATES,
     LoadedLedger,
     Located,
     Workspace,
@@ -216,7 +213,8 @@ def _record(ws: Workspace, slug: str, action: str, ref: str | Callable[[Ledger],
 
         text = store.apply_edits(loaded.doc, edits, accept)
         faults.point("before-write")
-        kept = store.write_atomic(path, loaded.doc.encode(text), rel, keep_old=True)
+        written = loaded.doc.encode(text)
+        kept = store.write_atomic(path, written, rel, keep_old=True)
         faults.point("after-rename")
         new_evidence = [p for p in evidence if p in states]
         try:
@@ -228,6 +226,10 @@ def _record(ws: Workspace, slug: str, action: str, ref: str | Callable[[Ledger],
             _put_back(path, loaded.doc.raw, rel, kept, failure)
             raise
         store.discard(kept)
+        if ws.config_raw is not None:  # what was just checked need not be checked again
+            from zhengdun.cache import Verdicts, blob_id
+
+            Verdicts(ws.root, ws.config_raw).remember(blob_id(written), latest_date(new))
     return commit, new
 
 

@@ -474,6 +474,21 @@ def ledger_findings(
     return out
 
 
+def latest_date(ledger: Ledger) -> date | None:
+    """The latest date the file records an event on (deadlines aside): no day before it may
+    judge the file, since every such date must not lie in the future."""
+    dates = [ledger.designated_on]
+    for problem in ledger.problems:
+        dates.append(problem.found_on)
+        dates += [s.on for s in problem.steps]
+        for closure in problem.closures:
+            dates.append(closure.on)
+            if closure.reopened is not None:
+                dates.append(closure.reopened.on)
+    dates += [v.on for v in ledger.visits] + [a.on for a in ledger.acceptances]
+    return max(dates)
+
+
 def _catalog_list(catalog: dict[str, str]) -> str:
     return "；".join(f"{code} {name}" for code, name in catalog.items())
 

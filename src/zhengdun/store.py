@@ -822,6 +822,27 @@ def _ruamel_apply(text: str, edits: Sequence[Edit]) -> str:
     return out.getvalue()
 
 
+def appends_in_place(doc: Document, edit: Append) -> bool:
+    """Whether ``edit`` adds its item after the items already there, so that its ``full`` list
+    is written only where the list is absent or empty (not for a list written inline)."""
+    root = doc.parse(keep=True).root
+    if root is None:
+        return False
+    try:
+        container = _node_at(root, edit.path)
+    except _NotSpliceable:
+        return False
+    if not isinstance(container, MappingNode):
+        return False
+    pair = _key_value(container, edit.key)
+    if pair is None:
+        return True
+    value = pair[1]
+    if isinstance(value, SequenceNode):
+        return not value.flow_style or not value.value
+    return isinstance(value, ScalarNode) and value.value in ("", "~", "null", "Null", "NULL")
+
+
 def apply_edits(doc: Document, edits: Sequence[Edit], accept: Callable[[Any], bool]) -> str:
     """The file's new text after ``edits``, checked by ``accept(parsed_data)``.
 

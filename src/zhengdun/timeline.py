@@ -26,7 +26,8 @@ from zhengdun.changes import Change, ledger_changes
 from zhengdun.errors import UserError
 from zhengdun.ledger import Receipt
 from zhengdun.model import Config, Ledger
-from zhengdun.workspace import CONFIG_NAME, LEDGERS, Workspace, parse_ref, resolve_org
+from zhengdun.place import CONFIG_NAME, LEDGERS
+from zhengdun.workspace import Workspace, parse_ref, resolve_org
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -7,10 +7,8 @@ Everything that reads a file into a model goes through :func:`validate_ledger` o
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,17 +16,12 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from zhengdun import clock, store
-from zhengdun.errors import DataError, LockTimeout, NotAWorkspace, UserError
+from zhengdun import clock, place, store
+from zhengdun.errors import DataError, UserError
 from zhengdun.model import FIELD_LABELS, Config, Finding, Ledger, label
+from zhengdun.place import CONFIG_NAME, LEDGERS, SLUG_RE, find_root
 
-CONFIG_NAME = "zhengdun.yaml"
-LEDGERS = "ledgers"
-TEMPLATES = "templates"
-EVIDENCE = "evidence"
-LOCK_TIMEOUT_ENV = "ZHENGDUN_LOCK_TIMEOUT"
 M = TypeVar("M", Ledger, Config)
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -63,6 +56,7 @@ class Workspace:
     config: Config
     fixed_today: date | None = None  # replaying history (demo) judges "today" by the event
     revision: str | None = None  # read the ledgers as committed here (``--at``), not the files
+    config_raw: bytes | None = None  # the bytes of zhengdun.yaml, when read from the folder
 
     @property
     def ledgers_dir(self) -> Path:
@@ -118,116 +112,32 @@ class Workspace:
             out.append((slug, store.Document(path, blobs[committed[slug]], text, bom, newline)))
         return out
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Serialise changing commands with an OS lock on ``.git/zhengdun.lock``.
-
-        The kernel releases the lock when its holder dies, so a killed command never leaves a
-        stale lock behind: the next command simply gets it.
-        """
-        from zhengdun.history import git_dir, preflight
-
-        gdir = git_dir(self.root)
-        if gdir is None:
-            # Not a git repository: nothing can be recorded. Say so now, before a lock file
-            # is left behind among the clerk's files.
-            preflight(self.root)
-        path = (gdir if gdir is not None else self.root) / "zhengdun.lock"
-        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "30"))
-        refusal = LockTimeout(f"另一个 zhengdun 命令正在修改这个台账，等待 {timeout:g} 秒后仍未结束",
-                              "请等它结束后重试；如果没有别的命令在运行，重试即可"
-                              "（锁会在持有它的程序结束时自动释放）")
-        if os.name != "posix":  # pragma: no cover - Windows
-            from filelock import FileLock, Timeout
-
-            lock = FileLock(str(path), timeout=timeout)
-            try:
-                lock.acquire()
-            except Timeout:
-                raise refusal from None
-            try:
-                yield
-            finally:
-                lock.release()
-            return
-        import fcntl
-        import time
-
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise UserError(f"无法建立工作区锁文件 {path}：{exc.strerror}",
-                            "请检查工作区的 .git 文件夹是否可写") from None
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise refusal from None
-                    time.sleep(0.02)
-            try:
-                os.ftruncate(fd, 0)
-                os.write(fd, f"{os.getpid()}\n".encode())
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+    def lock(self) -> AbstractContextManager[None]:
+        """The workspace lock (see :func:`zhengdun.place.lock`)."""
+        return place.lock(self.root)
 
     def evidence_problem(self, item: str) -> str | None:
         """Why an evidence path written in a file is not acceptable (None when it is)."""
-        candidate = Path(item)
-        if candidate.is_absolute():
-            return f"佐证材料路径 {item} 是绝对路径，应写成相对于工作区的路径，例如 evidence/照片.jpg"
-        resolved = (self.root / candidate).resolve()
-        if not resolved.is_relative_to(self.root.resolve()):
-            return f"佐证材料路径 {item} 指向工作区之外"
-        if not resolved.is_file():
-            return f"佐证材料 {item} 不存在"
-        return None
+        return place.evidence_problem(self.root, item)
 
     def evidence_ref(self, typed: str, cwd: Path | None = None) -> str:
         """The workspace-relative path of an evidence file the clerk named on the command line."""
-        raw = Path(typed)
-        base = cwd or Path.cwd()
-        full = (raw if raw.is_absolute() else base / raw).resolve()
-        root = self.root.resolve()
-        if not full.is_relative_to(root):
-            raise UserError(f"佐证材料 {typed} 不在工作区内",
-                            f"请先把文件复制到工作区的 {EVIDENCE}/ 文件夹中，再引用它，例如 "
-                            f"--evidence {EVIDENCE}/{raw.name}")
-        if not full.is_file():
-            raise UserError(f"找不到佐证材料 {typed}",
-                            "请检查文件名和路径（路径相对于当前文件夹）")
-        return full.relative_to(root).as_posix()
+        return place.evidence_ref(self.root, typed, cwd)
 
 
 def find(start: Path | None = None) -> Workspace:
     """The workspace containing ``start`` (default: the current folder), found like git does."""
     root = find_root(start)
-    return Workspace(root, load_config(root))
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The folder of the workspace containing ``start``, without reading its config (so
-    ``check`` can report a broken one)."""
-    here = (start or Path.cwd()).resolve()
-    if start is not None and not here.exists():
-        raise NotAWorkspace(f"文件夹 {start} 不存在", "请检查 -C 后面的路径")
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    raise NotAWorkspace(f"{here} 不在任何台账工作区内（向上找不到 {CONFIG_NAME}）",
-                        "请进入台账工作区再运行，或用 -C 指定工作区；"
-                        "还没有工作区的，用 zhengdun init 目录名 新建一个")
+    doc = store.read(root / CONFIG_NAME, CONFIG_NAME)
+    return Workspace(root, _config(doc), config_raw=doc.raw)
 
 
 def load_config(root: Path) -> Config:
     """Read and validate ``zhengdun.yaml``."""
-    doc = store.read(root / CONFIG_NAME, CONFIG_NAME)
+    return _config(store.read(root / CONFIG_NAME, CONFIG_NAME))
+
+
+def _config(doc: store.Document) -> Config:
     model, findings = validate(doc, Config, CONFIG_NAME)
     if model is None:
         raise DataError(f"配置文件 {CONFIG_NAME} 有错误", findings,

@@ -1,0 +1,169 @@
+"""Derived data kept in ``.git/zhengdun-cache/``: never stale, safe to delete.
+
+Two kinds, both keyed by content so that a key can never name an answer that has changed:
+
+- **verdicts** — "this exact ledger text passed every check": an empty-ish file named by the
+  text's git blob id, inside a folder named by the code and the ``zhengdun.yaml`` text it was
+  judged with (a new zhengdun or an edited config starts a new folder). It holds the latest
+  date written in the file, so a verdict is only used on a day when none of its dates lies in
+  the future. ``quick`` records on a ledger with a verdict without loading the models.
+- **results** — the output of a report (``bulletin``, ``board``, ``list --json``), keyed by a
+  digest of everything the output is computed from: the code, the command and its options,
+  the day, ``zhengdun.yaml``, every ledger's and template's bytes.
+
+Nothing here is needed: a missing, unreadable or corrupt entry is a miss, a failed write is
+ignored, and ``ZHENGDUN_CACHE=off`` turns both off (the tests compare results with and without).
+``zhengdun maintain`` empties the folder. Pure standard library, no pydantic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+from datetime import date
+from pathlib import Path
+
+import zhengdun
+
+NAME = "zhengdun-cache"
+SWITCH_ENV = "ZHENGDUN_CACHE"
+
+
+def enabled() -> bool:
+    """False when ``ZHENGDUN_CACHE=off``."""
+    return os.environ.get(SWITCH_ENV, "").lower() not in ("off", "0", "no")
+
+
+def blob_id(raw: bytes) -> str:
+    """The id git gives these bytes as a blob (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
+
+
+def folder(root: Path) -> Path | None:
+    """``.git/zhengdun-cache`` of the workspace at ``root`` (None: no ``.git`` folder)."""
+    gdir = root / ".git"
+    return gdir / NAME if gdir.is_dir() else None
+
+
+_CODE: str | None = None
+
+
+def code_tag() -> str:
+    """Names this zhengdun: its version and the size and time of each of its modules, so a
+    changed module (an editable install being worked on) never reuses an older answer."""
+    global _CODE
+    if _CODE is None:
+        package = Path(zhengdun.__file__).parent
+        parts = [zhengdun.__version__]
+        with os.scandir(package) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.endswith(".py"):
+                    info = entry.stat()
+                    parts.append(f"{entry.name}:{info.st_size}:{info.st_mtime_ns}")
+        _CODE = hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+    return _CODE
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` whole or not at all; any failure only costs a later miss."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            temp.write_bytes(data)
+            os.replace(temp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+class Verdicts:
+    """Which ledger texts passed every check under this code and this ``zhengdun.yaml``."""
+
+    def __init__(self, root: Path, config_raw: bytes) -> None:
+        base = folder(root) if enabled() else None
+        tag = hashlib.sha1(f"{code_tag()}:{blob_id(config_raw)}".encode()).hexdigest()[:20]
+        self.dir = base / f"valid-{tag}" if base is not None else None
+
+    def config_known(self) -> bool:
+        """Whether ``zhengdun.yaml`` itself was found valid (a verdict folder exists for it)."""
+        return self.dir is not None and self.dir.is_dir()
+
+    def latest(self, blob: str) -> date | bool | None:
+        """False: no verdict; else the latest date in the file (None: it holds none)."""
+        if self.dir is None:
+            return False
+        try:
+            text = (self.dir / blob).read_text(encoding="ascii").strip()
+        except (OSError, ValueError):
+            return False
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return False
+
+    def known(self, blob: str, today: date) -> bool:
+        """Whether ``blob`` passed every check and holds no date after ``today``."""
+        latest = self.latest(blob)
+        return latest is not False and (latest is None or latest <= today)  # type: ignore[operator]
+
+    def remember(self, blob: str, latest: date | None) -> None:
+        """Record that ``blob`` passed every check (``latest``: the latest date it holds)."""
+        if self.dir is not None and self.latest(blob) != latest:
+            _write(self.dir / blob, (latest.isoformat() if latest else "").encode("ascii"))
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Digest:
+    """A running key: everything one result is computed from, in a fixed order."""
+
+    def __init__(self, *parts: str) -> None:
+        self._hash = hashlib.sha256(code_tag().encode())
+        for part in parts:
+            self.add(part)
+
+    def add(self, part: str) -> None:
+        data = part.encode("utf-8", "surrogateescape")
+        self._hash.update(b"%d:" % len(data) + data)
+
+    def add_bytes(self, data: bytes) -> None:
+        self._hash.update(b"%d:" % len(data))
+        self._hash.update(data)
+
+    def key(self) -> str:
+        return self._hash.hexdigest()
+
+
+def _result_path(root: Path, key: str) -> Path | None:
+    base = folder(root) if enabled() else None
+    return base / "results" / key[:2] / key[2:] if base is not None else None
+
+
+def get_result(root: Path, key: str) -> tuple[str, int] | None:
+    """The stored (text, exit code) for ``key``, if any."""
+    path = _result_path(root, key)
+    if path is None:
+        return None
+    try:
+        text, code = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(text, str) or not isinstance(code, int):
+        return None
+    return text, code
+
+
+def put_result(root: Path, key: str, text: str, code: int) -> None:
+    """Store (text, exit code) for ``key``."""
+    path = _result_path(root, key)
+    if path is not None:
+        _write(path, marshal.dumps((text, code)))

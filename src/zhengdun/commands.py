@@ -1,0 +1,150 @@
+"""The bodies of the report commands, shared by the Typer CLI (``cli``) and the fast entry
+(``quick``): the options come in as plain values, the answer goes out as an :class:`Output`.
+
+No typer here, and nothing imported before it is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zhengdun.errors import UserError
+
+if TYPE_CHECKING:
+    from zhengdun.workspace import Workspace
+
+
+@dataclass
+class Output:
+    """What a command answers: ``text`` for the screen, or for the file ``target``."""
+
+    text: str
+    target: Path | None = None
+    what: str = ""  # 月度通报, 挂图作战表…: named in the "已生成…" line when written to a file
+    code: int = 0
+
+
+def emit(out: Output) -> int:
+    """Print ``out`` or write it to its file; returns the exit code."""
+    if out.target is None:
+        sys.stdout.write(out.text)
+        sys.stdout.flush()
+        return out.code
+    from zhengdun.store import write_atomic
+
+    output = out.target
+    target = output if output.is_absolute() else Path.cwd() / output
+    if target.is_dir():
+        raise UserError(f"{output} 是一个文件夹", "请在 -o 后写文件名，例如 -o 通报-2026-10.md")
+    if not target.parent.is_dir():
+        raise UserError(f"文件夹 {target.parent} 不存在", "请先建立该文件夹，或换一个位置")
+    write_atomic(target, out.text.encode("utf-8"), str(output))
+    sys.stderr.write(f"已生成{out.what}：{output}\n")
+    return out.code
+
+
+def json_text(data: Any) -> str:
+    """``--json`` output: UTF-8 text, indented, dates as ``YYYY-MM-DD``."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def day(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option value as a date (None when not given)."""
+    if value is None:
+        return None
+    from zhengdun.model import parse_day
+
+    try:
+        return parse_day(value.strip())
+    except Exception as exc:  # pydantic's error type, imported lazily
+        message = getattr(exc, "message", None)
+        text = message() if callable(message) else str(exc)
+        raise UserError(f"{option} 的日期不对：{text}", "日期写成 YYYY-MM-DD，例如 2026-03-15") from None
+
+
+def workspace(directory: Path | None, at: str | None = None) -> Workspace:
+    """The workspace (found from ``directory`` or the current folder), as of ``at`` if given."""
+    from zhengdun.workspace import find
+
+    ws = find(directory)
+    if at is None:
+        return ws
+    from zhengdun.timeline import at as workspace_at
+
+    return workspace_at(ws, at)
+
+
+BOARD_FORMATS = ("table", "md", "csv", "json")
+
+
+def bulletin(directory: Path | None, month: str, number: str | None, issued: str | None,
+             template: str, at: str | None, output: Path | None, as_json: bool) -> Output:
+    """``zhengdun bulletin``: the monthly bulletin (or its numbers as JSON)."""
+    from zhengdun.reports import Month, bulletin_context
+
+    ws = workspace(directory, at)
+    context = bulletin_context(ws, Month.parse(month), number, day(issued, "--date"))
+    if as_json:
+        return Output(json_text(context))
+    from zhengdun.render import render
+
+    return Output(render(template, context, ws.root, ws.revision), output, "月度通报")
+
+
+def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
+          output: Path | None, as_json: bool) -> Output | dict[str, Any]:
+    """``zhengdun board``: the text of the md/csv/json board, or the rows for a screen table."""
+    from zhengdun.reports import board_csv, board_rows
+
+    if fmt not in BOARD_FORMATS:
+        raise UserError(f"格式“{fmt}”不支持", "可用的格式：table、md、csv、json")
+    ws = workspace(directory, at)
+    data = board_rows(ws, day(as_of, "--as-of"))
+    if as_json or fmt == "json":
+        return Output(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output, "挂图作战表")
+    if fmt == "csv":
+        return Output(board_csv(data), output, "挂图作战表")
+    if fmt == "md":
+        from zhengdun.render import render
+
+        return Output(render("board", data, ws.root, ws.revision), output, "挂图作战表")
+    if output is not None:
+        raise UserError("屏幕表格不能写入文件", "请加 --format md 或 --format csv")
+    return data
+
+
+def problems(directory: Path | None, org: str | None, township: str | None,
+             category: str | None, status: list[str], due_within: int | None,
+             as_of: str | None, at: str | None) -> dict[str, Any]:
+    """``zhengdun list``: the problems that pass the filter, as data."""
+    from zhengdun.queries import ProblemFilter, list_problems
+
+    if len(status) > 1:
+        raise UserError("--open、--closed、--overdue 只能选一个")
+    flt = ProblemFilter(org=org, township=township, category=category,
+                        status=status[0] if status else None, due_within=due_within)
+    return list_problems(workspace(directory, at), flt, day(as_of, "--as-of"))
+
+
+def check(directory: Path | None, as_json: bool) -> Output:
+    """``zhengdun check``: every finding; exit code 1 when there is an error."""
+    from zhengdun.check import check_workspace
+    from zhengdun.place import find_root
+
+    report = check_workspace(find_root(directory))
+    if as_json:
+        text = json_text({"ok": report.ok, "files": report.files,
+                          "organizations": report.organizations, "problems": report.problems,
+                          "uncommitted": report.uncommitted, "new_files": report.new_files,
+                          "blocked": report.blocked,
+                          "findings": [f.to_json() for f in report.findings]})
+    else:
+        from zhengdun.console import format_check
+
+        text = format_check(report)
+    return Output(text, code=0 if report.ok else 1)

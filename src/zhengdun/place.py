@@ -1,0 +1,125 @@
+"""The workspace folder without its models: where it is, its lock, its evidence paths.
+
+Kept free of pydantic so that the hot paths (``quick``) can find the workspace, take its lock
+and check an evidence path without paying for the models. ``workspace.Workspace`` builds on it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from zhengdun.errors import LockTimeout, NotAWorkspace, UserError
+
+CONFIG_NAME = "zhengdun.yaml"
+LEDGERS = "ledgers"
+TEMPLATES = "templates"
+EVIDENCE = "evidence"
+LOCK_TIMEOUT_ENV = "ZHENGDUN_LOCK_TIMEOUT"
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The folder of the workspace containing ``start``, without reading its config (so
+    ``check`` can report a broken one)."""
+    here = (start or Path.cwd()).resolve()
+    if start is not None and not here.exists():
+        raise NotAWorkspace(f"文件夹 {start} 不存在", "请检查 -C 后面的路径")
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise NotAWorkspace(f"{here} 不在任何台账工作区内（向上找不到 {CONFIG_NAME}）",
+                        "请进入台账工作区再运行，或用 -C 指定工作区；"
+                        "还没有工作区的，用 zhengdun init 目录名 新建一个")
+
+
+@contextmanager
+def lock(root: Path) -> Iterator[None]:
+    """Serialise changing commands with an OS lock on ``.git/zhengdun.lock``.
+
+    The kernel releases the lock when its holder dies, so a killed command never leaves a
+    stale lock behind: the next command simply gets it.
+    """
+    from zhengdun.history import git_dir, preflight
+
+    gdir = git_dir(root)
+    if gdir is None:
+        # Not a git repository: nothing can be recorded. Say so now, before a lock file
+        # is left behind among the clerk's files.
+        preflight(root)
+    path = (gdir if gdir is not None else root) / "zhengdun.lock"
+    timeout = float(os.environ.get(LOCK_TIMEOUT_ENV, "30"))
+    refusal = LockTimeout(f"另一个 zhengdun 命令正在修改这个台账，等待 {timeout:g} 秒后仍未结束",
+                          "请等它结束后重试；如果没有别的命令在运行，重试即可"
+                          "（锁会在持有它的程序结束时自动释放）")
+    if os.name != "posix":  # pragma: no cover - Windows
+        from filelock import FileLock, Timeout
+
+        file_lock = FileLock(str(path), timeout=timeout)
+        try:
+            file_lock.acquire()
+        except Timeout:
+            raise refusal from None
+        try:
+            yield
+        finally:
+            file_lock.release()
+        return
+    import fcntl
+    import time
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UserError(f"无法建立工作区锁文件 {path}：{exc.strerror}",
+                        "请检查工作区的 .git 文件夹是否可写") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise refusal from None
+                time.sleep(0.02)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def evidence_problem(root: Path, item: str) -> str | None:
+    """Why an evidence path written in a file is not acceptable (None when it is)."""
+    candidate = Path(item)
+    if candidate.is_absolute():
+        return f"佐证材料路径 {item} 是绝对路径，应写成相对于工作区的路径，例如 evidence/照片.jpg"
+    resolved = (root / candidate).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        return f"佐证材料路径 {item} 指向工作区之外"
+    if not resolved.is_file():
+        return f"佐证材料 {item} 不存在"
+    return None
+
+
+def evidence_ref(root: Path, typed: str, cwd: Path | None = None) -> str:
+    """The workspace-relative path of an evidence file the clerk named on the command line."""
+    raw = Path(typed)
+    base = cwd or Path.cwd()
+    full = (raw if raw.is_absolute() else base / raw).resolve()
+    resolved_root = root.resolve()
+    if not full.is_relative_to(resolved_root):
+        raise UserError(f"佐证材料 {typed} 不在工作区内",
+                        f"请先把文件复制到工作区的 {EVIDENCE}/ 文件夹中，再引用它，例如 "
+                        f"--evidence {EVIDENCE}/{raw.name}")
+    if not full.is_file():
+        raise UserError(f"找不到佐证材料 {typed}",
+                        "请检查文件名和路径（路径相对于当前文件夹）")
+    return full.relative_to(resolved_root).as_posix()

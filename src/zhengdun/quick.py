@@ -1,0 +1,575 @@
+"""The program's entry point: the commands a clerk runs most, without Typer and the models.
+
+``close``, ``step`` and ``add`` run dozens of times a day; ``bulletin``, ``board``, ``list`` and
+``check`` read every ledger. Typer builds its whole command tree and converts every option
+through pydantic on each start, and the models cost as much again to import, so these commands
+first try a narrow path here:
+
+- their usual command lines are parsed by a small table of their options (:data:`SPECS`,
+  kept equal to the Typer commands by a test); anything else — ``--help``, a mistake, an
+  option this table does not know — goes to the full CLI, which gives the usual answer;
+- ``close``/``step``/``add`` on a ledger whose exact text has a verdict in the cache (it passed
+  every check, see :mod:`zhengdun.cache`) check the new record against the same rules and
+  append it by the same splice and commit as :mod:`zhengdun.ledger`, without loading the
+  models; without a verdict, or when anything is out of the ordinary, they leave everything
+  untouched and hand over to the full path, which checks the whole file;
+- the reports answer from the result cache when every input is unchanged, and otherwise run
+  the same command bodies (:mod:`zhengdun.commands`) as the CLI, without Typer.
+
+``ZHENGDUN_QUICK=off`` sends every command to the full CLI (the tests compare both paths).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+QUICK_ENV = "ZHENGDUN_QUICK"
+
+
+class Decline(Exception):
+    """This command line is for the full CLI (nothing has been written)."""
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    # A command lives for a moment and builds few reference cycles, but reads up to millions
+    # of small objects: the cyclic collector would walk them again and again (a third of a
+    # report's time). Reference counting still frees everything as usual.
+    gc.disable()
+    # pydantic looks for plugins through every installed package's entry points on first use
+    # (~20 ms per command); zhengdun uses none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if os.environ.get(QUICK_ENV, "").lower() not in ("off", "0", "no"):
+        try:
+            code = run(args)
+        except Decline:
+            pass
+        else:
+            raise SystemExit(code)
+    from zhengdun.cli import main as full
+
+    full(args)
+
+
+# --------------------------------------------------------------------------- command lines
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The options of one command as the quick path understands them."""
+
+    arguments: tuple[str, ...] = ()
+    options: dict[str, str] = field(default_factory=dict)  # flag → name: one value
+    many: dict[str, str] = field(default_factory=dict)  # flag → name: may be repeated
+    flags: dict[str, str] = field(default_factory=dict)  # flag → name: no value
+    required: tuple[str, ...] = ()
+
+
+SPECS: dict[str, Spec] = {
+    "close": Spec(("ref",), {"--result": "result", "--on": "on", "--verified-by": "verified_by"},
+                  {"--evidence": "evidence"}, required=("result",)),
+    "step": Spec(("ref", "text"), {"--on": "on"}, {"--evidence": "evidence"}),
+    "add": Spec(("org", "title"),
+                {"--category": "category", "--due": "due", "--owner": "owner",
+                 "--source": "source", "--found": "found"},
+                {"--measure": "measure"}, {"--json": "as_json"},
+                required=("category", "due", "owner")),
+    "bulletin": Spec((), {"--month": "month", "--number": "number", "--date": "issued",
+                          "--template": "template", "--at": "at", "--output": "output",
+                          "-o": "output"}, flags={"--json": "as_json"}, required=("month",)),
+    "board": Spec((), {"--as-of": "as_of", "--format": "format", "--at": "at",
+                       "--output": "output", "-o": "output"}, flags={"--json": "as_json"}),
+    "list": Spec((), {"--org": "org", "--township": "township", "--category": "category",
+                      "--due-within": "due_within", "--as-of": "as_of", "--at": "at"},
+                 flags={"--open": "open", "--closed": "closed", "--overdue": "overdue",
+                        "--json": "as_json"}),
+    "check": Spec(flags={"--json": "as_json"}),
+}
+
+
+def parse(spec: Spec, words: list[str]) -> dict[str, Any]:
+    """The values of ``words`` by ``spec``; :class:`Decline` for anything unusual."""
+    values: dict[str, Any] = {name: None for name in spec.options.values()}
+    values.update({name: [] for name in spec.many.values()})
+    values.update({name: False for name in spec.flags.values()})
+    arguments: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if not word.startswith("-") or word == "-":
+            arguments.append(word)
+            continue
+        flag, eq, inline = word.partition("=")
+        if flag in spec.flags and not eq:
+            values[spec.flags[flag]] = True
+            continue
+        name = spec.options.get(flag) or spec.many.get(flag)
+        if name is None or (eq and not flag.startswith("--")):
+            raise Decline  # --help, a typing mistake, an option only the full CLI knows
+        if eq:
+            value = inline
+        elif i < len(words):
+            value = words[i]
+            i += 1
+        else:
+            raise Decline
+        if value.startswith("-"):
+            raise Decline
+        if flag in spec.many:
+            values[name].append(value)
+        else:
+            values[name] = value
+    if len(arguments) != len(spec.arguments):
+        raise Decline
+    values.update(zip(spec.arguments, arguments, strict=True))
+    if any(values.get(name) is None for name in spec.required):
+        raise Decline
+    return values
+
+
+def run(args: list[str]) -> int:
+    """Run ``args`` here and return the exit code, or :class:`Decline`."""
+    directory: Path | None = None
+    if len(args) >= 2 and args[0] == "-C" and args[1] and not args[1].startswith("-"):
+        directory, args = Path(args[1]), args[2:]
+    if not args or args[0] not in SPECS:
+        raise Decline
+    values = parse(SPECS[args[0]], args[1:])
+    from zhengdun.errors import UserError, report_error
+
+    try:
+        return COMMANDS[args[0]](directory, values)
+    except UserError as exc:
+        report_error(exc)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("\n已中断。\n")
+        return 130
+
+
+# --------------------------------------------------------------------------- recording
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_REF = re.compile(r"([a-z0-9][a-z0-9-]{0,63})/([0-9]{1,9})")
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not _DAY.fullmatch(value):
+        raise Decline
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Decline from None
+
+
+def _text(value: str) -> str:
+    """Text the rules accept as it is; anything doubtful is left to the full path."""
+    if not value.strip() or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise Decline
+    return value
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Decline
+    return value
+
+
+def _day_of(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DAY.fullmatch(value):
+        return date.fromisoformat(value)
+    raise Decline
+
+
+def _evidence_in(value: Any) -> list[str]:
+    """Every evidence path written anywhere in the ledger's data."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "evidence" and isinstance(item, list):
+                found += [str(e) for e in item]
+            else:
+                found += _evidence_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _evidence_in(item)
+    return found
+
+
+@dataclass
+class _Plan:
+    """One record to append, worked out on the plain data of a ledger with a verdict."""
+
+    action: str
+    ref: str
+    summary: str
+    said: str
+    edit: Any
+    expected: Any  # the plain data the file must read as afterwards
+    on: date  # the record's date (the new text's verdict keeps the latest date)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+#: plan(data, config, today, evidence files) → what to append; :class:`Decline` otherwise.
+Planner = Callable[[dict[str, Any], dict[str, Any], date, list[str]], _Plan]
+
+
+def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planner,
+            as_json: bool = False) -> int:
+    """The quick ``_record`` of :mod:`zhengdun.ledger`: same lock, refusals, splice, commit."""
+    from zhengdun import cache, clock, faults, history, place, store
+
+    try:
+        root = place.find_root(directory)
+        files = [place.evidence_ref(root, item) for item in evidence]
+    except Exception:
+        raise Decline from None
+    path = root / place.LEDGERS / f"{slug}.yaml"
+    rel = f"{place.LEDGERS}/{slug}.yaml"
+    if not path.is_file() or (root / place.LEDGERS).is_symlink() or path.is_symlink():
+        raise Decline
+    with place.lock(root):
+        try:
+            history.preflight(root)
+            watched = [rel, place.CONFIG_NAME, *files]
+            states = {s.path: s for s in history.resync_index(root, history.status(root, watched))}
+            if rel in states or place.CONFIG_NAME in states:
+                raise Decline  # the full path names the hand edits and what to do
+            config_doc = store.read(root / place.CONFIG_NAME, place.CONFIG_NAME)
+            verdicts = cache.Verdicts(root, config_doc.raw)
+            if not verdicts.config_known():
+                raise Decline
+            config = config_doc.parse().data
+            today = clock.today(str(config.get("timezone") or "Asia/Shanghai"))
+            doc = store.read(path, rel)
+            latest = verdicts.latest(cache.blob_id(doc.raw))
+            if latest is False or (latest is not None and latest > today):  # type: ignore[operator]
+                raise Decline
+            data = doc.parse(keep=True).data
+            if not isinstance(data, dict) or any(place.evidence_problem(root, item)
+                                                 for item in _evidence_in(data)):
+                raise Decline
+            todo = plan(data, config, today, files)
+            if not store.appends_in_place(doc, todo.edit):
+                raise Decline
+            text = store.apply_edits(doc, [todo.edit], lambda new: new == todo.expected)
+        except Decline:
+            raise
+        except Exception:
+            raise Decline from None
+        faults.point("before-write")
+        written = doc.encode(text)
+        kept = store.write_atomic(path, written, rel, keep_old=True)
+        faults.point("after-rename")
+        new_files = [p for p in files if p in states]
+        try:
+            commit = history.commit(root, [rel, *new_files],
+                                    history.message(todo.action, todo.ref, todo.summary),
+                                    new_paths=[p for p in new_files if states[p].untracked])
+        except BaseException as failure:
+            from zhengdun.ledger import _put_back
+
+            _put_back(path, doc.raw, rel, kept, failure)
+            raise
+        store.discard(kept)
+        newest = todo.on if latest is None or todo.on > latest else latest  # type: ignore[operator]
+        verdicts.remember(cache.blob_id(written), newest)  # type: ignore[arg-type]
+    if as_json:
+        from zhengdun.commands import json_text
+
+        sys.stdout.write(json_text({"action": todo.action, "ref": todo.ref, "commit": commit,
+                                    **todo.extra}))
+    else:
+        sys.stdout.write(f"{todo.said}（提交 {commit[:8]}）\n")
+    return 0
+
+
+def _problem_at(data: dict[str, Any], number: int) -> tuple[int, dict[str, Any]]:
+    for index, problem in enumerate(_list(data, "problems")):
+        if isinstance(problem, dict) and problem.get("id") == number:
+            return index, problem
+    raise Decline
+
+
+def _appended(data: dict[str, Any], index: int, key: str, item: dict[str, Any]) -> Any:
+    """The plain data the file must read as after appending ``item``."""
+    plain = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in item.items()}
+    problems = list(data["problems"])
+    problem = dict(problems[index])
+    problem[key] = [*_list(problem, key), plain]
+    problems[index] = problem
+    return {**data, "problems": problems}
+
+
+def _ref(value: str) -> tuple[str, int]:
+    match = _REF.fullmatch(value.strip())
+    if not match:
+        raise Decline
+    return match[1], int(match[2])
+
+
+def _close(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import store
+
+    slug, number = _ref(values["ref"])
+    result = _text(values["result"])
+    verified_by = values["verified_by"]
+    if verified_by is not None:
+        _text(verified_by)
+    on = _day(values["on"])
+
+    def plan(data: dict[str, Any], config: dict[str, Any], today: date,
+             files: list[str]) -> _Plan:
+        day = on or today
+        index, problem = _problem_at(data, number)
+        closures = _list(problem, "closures")
+        if day > today or day < _day_of(problem.get("found_on")):
+            raise Decline
+        if any(day < _day_of(s.get("on")) for s in _list(problem, "steps")):
+            raise Decline
+        if closures:
+            reopened = closures[-1].get("reopened")
+            if not isinstance(reopened, dict) or day < _day_of(reopened.get("on")):
+                raise Decline  # closed (or odd): the full path explains
+        item: dict[str, Any] = {"on": day, "result": result}
+        if verified_by is not None:
+            item["verified_by"] = verified_by
+        if files:
+            item["evidence"] = files
+        ref = f"{slug}/{number}"
+        return _Plan("close", ref, result, f"{ref} 已销号（{day}）",
+                     store.Append(("problems", index), "closures", item, [item]),
+                     _appended(data, index, "closures", item), day)
+
+    return _record(directory, slug, values["evidence"], plan)
+
+
+def _step(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import store
+
+    slug, number = _ref(values["ref"])
+    text = _text(values["text"])
+    on = _day(values["on"])
+
+    def plan(data: dict[str, Any], config: dict[str, Any], today: date,
+             files: list[str]) -> _Plan:
+        day = on or today
+        index, problem = _problem_at(data, number)
+        if day > today or day < _day_of(problem.get("found_on")):
+            raise Decline
+        if any(day < _day_of(s.get("on")) for s in _list(problem, "steps")):
+            raise Decline
+        item: dict[str, Any] = {"on": day, "text": text}
+        if files:
+            item["evidence"] = files
+        ref = f"{slug}/{number}"
+        return _Plan("step", ref, text, f"已记录 {ref} 的整改进展（{day}）",
+                     store.Append(("problems", index), "steps", item, [item]),
+                     _appended(data, index, "steps", item), day)
+
+    return _record(directory, slug, values["evidence"], plan)
+
+
+def _add(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import store
+
+    org = values["org"].strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", org):
+        raise Decline  # a name or a prefix: the full path resolves it
+    title = _text(values["title"])
+    owner = _text(values["owner"])
+    measures = [_text(m) for m in values["measure"]]
+    category, source = values["category"], values["source"]
+    due = _day(values["due"])
+    found = _day(values["found"])
+
+    def plan(data: dict[str, Any], config: dict[str, Any], today: date,
+             files: list[str]) -> _Plan:
+        catalog = config.get("categories")
+        if not isinstance(catalog, dict) or category not in {str(k) for k in catalog}:
+            raise Decline
+        sources = config.get("sources")
+        if source is not None and (not isinstance(sources, list) or source not in sources):
+            raise Decline  # (a config without sources uses the defaults: the full path knows)
+        found_on = found or today
+        if found_on > today or due is None or due < found_on:
+            raise Decline
+        problems = _list(data, "problems")
+        if _list(data, "acceptances"):
+            raise Decline  # a 合格 acceptance may forbid an open problem: the full path checks
+        ids = [p.get("id") if isinstance(p, dict) else None for p in problems]
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise Decline
+        number = max((int(i) for i in ids if i is not None), default=0) + 1
+        item: dict[str, Any] = {"id": number, "title": title, "category": category}
+        if source is not None:
+            item["source"] = source
+        item.update({"found_on": found_on, "due": due, "owner": owner})
+        if measures:
+            item["measures"] = measures
+        plain = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in item.items()}
+        ref = f"{org}/{number}"
+        return _Plan("add", ref, title, f"已登记问题 {ref}",
+                     store.Append((), "problems", item, [item]),
+                     {**data, "problems": [*problems, plain]}, found_on, {"ref": ref})
+
+    return _record(directory, org, [], plan, values["as_json"])
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def _folder_bytes(digest: Any, folder: Path) -> None:
+    """Every file of ``folder`` (templates: a few small files), by name and bytes."""
+    if not folder.is_dir():
+        digest.add("-")
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.add(path.relative_to(folder).as_posix())
+            digest.add_bytes(path.read_bytes())
+
+
+def _result_key(root: Path, *parts: str) -> str | None:
+    """The digest of everything a report is computed from; None when it cannot be told."""
+    from zhengdun import cache, clock, place, resources, store
+
+    if not cache.enabled() or cache.folder(root) is None:
+        return None
+    try:
+        config_raw = (root / place.CONFIG_NAME).read_bytes()
+        config = store.parse(store.decode(config_raw, place.CONFIG_NAME)[0]).data
+        zone = config.get("timezone", "Asia/Shanghai") if isinstance(config, dict) else None
+        today = clock.today(zone if isinstance(zone, str) else "Asia/Shanghai")
+        digest = cache.Digest(*parts, today.isoformat())
+        digest.add_bytes(config_raw)
+        ledgers = root / place.LEDGERS
+        for path in store.iter_ledger_paths(ledgers):
+            if path.is_symlink() or not path.is_file():
+                return None  # the full read refuses it and says why
+            digest.add(path.name)
+            digest.add_bytes(path.read_bytes())
+        _folder_bytes(digest, root / place.TEMPLATES)
+        _folder_bytes(digest, resources.shipped_templates())
+    except Exception:
+        return None
+    return digest.key()
+
+
+def _answer(directory: Path | None, parts: tuple[str, ...], target: Path | None, what: str,
+            compute: Callable[[], Any]) -> int:
+    """A report from the result cache, or computed (and then kept for the next time)."""
+    from zhengdun import cache, place
+    from zhengdun.commands import Output, emit
+
+    try:
+        root = place.find_root(directory)
+    except Exception:
+        raise Decline from None
+    key = _result_key(root, *parts)
+    if key is not None:
+        found = cache.get_result(root, key)
+        if found is not None:
+            return emit(Output(found[0], target, what, found[1]))
+    out = compute()
+    if not isinstance(out, Output):
+        raise TypeError(out)
+    if key is not None and out.code == 0:
+        cache.put_result(root, key, out.text, out.code)
+    return emit(out)
+
+
+def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import commands
+
+    output = Path(values["output"]) if values["output"] is not None else None
+    template = values["template"] if values["template"] is not None else "bulletin"
+    as_json = values["as_json"]
+
+    def compute() -> Any:
+        return commands.bulletin(directory, values["month"], values["number"], values["issued"],
+                                 template, values["at"], output, as_json)
+
+    if values["at"] is not None:
+        return commands.emit(compute())
+    parts = ("bulletin", values["month"], str(values["number"]), str(values["issued"]),
+             template, str(as_json))
+    return _answer(directory, parts, None if as_json else output, "月度通报", compute)
+
+
+def _board(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import commands
+
+    fmt = values["format"] if values["format"] is not None else "table"
+    if fmt == "table" and not values["as_json"]:
+        raise Decline  # the screen table is drawn by rich: the full CLI
+    output = Path(values["output"]) if values["output"] is not None else None
+
+    def compute() -> Any:
+        return commands.board(directory, values["as_of"], fmt, values["at"], output,
+                              values["as_json"])
+
+    if values["at"] is not None:
+        return commands.emit(compute())
+    parts = ("board", str(values["as_of"]), fmt, str(values["as_json"]))
+    return _answer(directory, parts, output, "挂图作战表", compute)
+
+
+def _problems(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import commands
+
+    if not values["as_json"]:
+        raise Decline  # the screen table is drawn by rich: the full CLI
+    within = values["due_within"]
+    if within is not None and not re.fullmatch(r"[0-9]{1,6}", within):
+        raise Decline
+    status = [flag for flag in ("open", "closed", "overdue") if values[flag]]
+    options = [values["org"], values["township"], values["category"]]
+
+    def compute() -> Any:
+        data = commands.problems(directory, options[0], options[1], options[2], status,
+                                 int(within) if within is not None else None,
+                                 values["as_of"], values["at"])
+        return commands.Output(commands.json_text(data))
+
+    if values["at"] is not None:
+        return commands.emit(compute())
+    parts = ("list", *map(str, options), ",".join(status), str(within), str(values["as_of"]))
+    return _answer(directory, parts, None, "", compute)
+
+
+def _check(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import commands
+
+    return commands.emit(commands.check(directory, values["as_json"]))
+
+
+COMMANDS: dict[str, Callable[[Path | None, dict[str, Any]], int]] = {
+    "close": _close,
+    "step": _step,
+    "add": _add,
+    "bulletin": _bulletin,
+    "board": _board,
+    "list": _problems,
+    "check": _check,
+}
