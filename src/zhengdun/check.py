@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhengdun import history, store
 from zhengdun.cache import Verdicts, blob_id
 from zhengdun.errors import UserError
+from zhengdun.housekeeping import reasons
 from zhengdun.model import Config, Ledger, latest_date, ledger_findings
 from zhengdun.place import CONFIG_NAME, LEDGERS
 from zhengdun.workspace import (
@@ -30,6 +32,7 @@ class CheckReport:
     names: dict[str, str] = field(default_factory=dict)  # file → organization name
     new_files: list[str] = field(default_factory=list)  # uncommitted files git never recorded
     blocked: str | None = None  # why git would refuse the next recording, and what to do
+    maintenance: list[str] = field(default_factory=list)  # why ``zhengdun maintain`` would help
 
     @property
     def errors(self) -> list[Located]:
@@ -103,4 +106,6 @@ def check_workspace(root: Path) -> CheckReport:
             history.preflight(root)
         except UserError as exc:
             report.blocked = str(exc)
+        with contextlib.suppress(UserError):
+            report.maintenance = reasons(root)
     return report

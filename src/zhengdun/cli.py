@@ -853,6 +853,23 @@ def audit(
 
 @app.command()
 @guarded
+def maintain() -> None:
+    """整理仓库：打包 git 对象、建立提交图，让 diff、log、audit 等查历史的命令在大的工作区中保持快速。
+
+    不改动任何台账和历史记录（提交和编号都不变）。zhengdun check 在需要时会提示运行。
+    """
+    from zhengdun.console import maintenance_progress, maintenance_summary
+    from zhengdun.housekeeping import maintain as run_maintain
+    from zhengdun.place import find_root
+
+    root = find_root(STATE.directory)
+    with maintenance_progress() as on_step:
+        summary = run_maintain(root, on_step)
+    sys.stdout.write(maintenance_summary(summary))
+
+
+@app.command()
+@guarded
 def undo(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="不询问，直接撤销（供脚本使用）")] = False,
 ) -> None:

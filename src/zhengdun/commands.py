@@ -141,7 +141,7 @@ def check(directory: Path | None, as_json: bool) -> Output:
         text = json_text({"ok": report.ok, "files": report.files,
                           "organizations": report.organizations, "problems": report.problems,
                           "uncommitted": report.uncommitted, "new_files": report.new_files,
-                          "blocked": report.blocked,
+                          "blocked": report.blocked, "maintenance": report.maintenance,
                           "findings": [f.to_json() for f in report.findings]})
     else:
         from zhengdun.console import format_check

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from zhengdun.check import CheckReport
@@ -78,6 +79,9 @@ def format_check(report: CheckReport) -> str:
                    f"确认内容无误后运行 zhengdun commit -m \"说明\" 记录；不要这些修改的，{discard}。")
     if report.blocked:
         out.append(f"注意：现在还不能记录新的修改。{report.blocked}")
+    if report.maintenance:
+        out.append(f"提示：仓库需要整理（{'、'.join(report.maintenance)}），运行 zhengdun maintain "
+                   "可让 diff、log、audit 等查历史的命令快起来（不改动台账和历史记录）。")
     return "".join(line + "\n" for line in out)
 
 
@@ -187,6 +191,48 @@ def print_ledger(data: dict[str, Any]) -> None:
 def _files(record: dict[str, Any]) -> str:
     files = record.get("evidence") or []
     return f"［佐证：{'、'.join(files)}］" if files else ""
+
+
+@contextmanager
+def maintenance_progress() -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar over the steps of ``zhengdun maintain`` (plain lines when piped)."""
+    if not sys.stderr.isatty():
+        def line(done: int, total: int, label: str) -> None:
+            if done < total:
+                sys.stderr.write(f"[{done + 1}/{total}] {label}……\n")
+
+        yield line
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("整理仓库", total=1)
+
+        def advance(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        yield advance
+
+
+def maintenance_summary(summary: Any) -> str:
+    """What ``zhengdun maintain`` changed, in one short paragraph."""
+    before, after = summary.before, summary.after
+
+    def graph(state: Any) -> str:
+        if state.changed_paths:
+            return "已建立（含变更路径）"
+        return "已建立（不含变更路径）" if state.commit_graph else "无"
+
+    lines = [f"仓库整理完成（用时 {summary.seconds:.1f} 秒），历史记录未改动。",
+             f"  松散对象：{before.loose} → {after.loose} 个",
+             f"  包文件：{before.packs} → {after.packs} 个",
+             f"  提交图：{graph(before)} → {graph(after)}"]
+    if summary.cache_removed:
+        lines.append(f"  清除过期缓存：{summary.cache_removed} 项")
+    return "\n".join(lines) + "\n"
 
 
 def print_board(data: dict[str, Any]) -> None:

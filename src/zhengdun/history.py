@@ -517,3 +517,72 @@ def resync_index(root: Path, entries: Sequence[PathStatus]) -> list[PathStatus]:
     if same:
         run(root, "reset", "-q", "--", *same)
     return [e for e in entries if e.path not in same]
+
+
+# --------------------------------------------------------------------------- housekeeping
+
+
+@dataclass(frozen=True)
+class Storage:
+    """How git keeps the repository: loose objects, packs, and the commit-graph."""
+
+    loose: int  # objects stored one file each
+    packs: int
+    commit_graph: bool  # a commit-graph file exists
+    changed_paths: bool  # ... with changed-path Bloom filters (fast ``git log -- file``)
+
+
+def storage(root: Path) -> Storage:
+    """Read from ``git count-objects -v`` and the commit-graph files themselves."""
+    counts: dict[str, int] = {}
+    for line in run(root, "count-objects", "-v").stdout.splitlines():
+        key, _, value = line.partition(":")
+        with contextlib.suppress(ValueError):
+            counts[key.strip()] = int(value.strip())
+    graphs: list[Path] = []
+    gdir = git_dir(root)
+    if gdir is not None:
+        info = gdir / "objects" / "info"
+        graphs = [info / "commit-graph"] if (info / "commit-graph").is_file() else []
+        chain = info / "commit-graphs"
+        if chain.is_dir():
+            graphs += sorted(chain.glob("*.graph"))
+    return Storage(counts.get("count", 0), counts.get("packs", 0), bool(graphs),
+                   bool(graphs) and all(_has_bloom(g) for g in graphs))
+
+
+def _has_bloom(graph: Path) -> bool:
+    """Whether a commit-graph file holds changed-path Bloom filters (its BIDX chunk)."""
+    try:
+        with graph.open("rb") as handle:
+            head = handle.read(8)
+            if head[:4] != b"CGPH":
+                return False
+            chunks = head[6]
+            table = handle.read(12 * (chunks + 1))
+    except OSError:
+        return False
+    return any(table[i:i + 4] == b"BIDX" for i in range(0, len(table), 12))
+
+
+def commit_count(root: Path) -> int:
+    """How many commits HEAD has behind it (0 in a repository without commits)."""
+    out = run(root, "rev-list", "--count", "HEAD", check=False)
+    return int(out.stdout.strip()) if out.returncode == 0 and out.stdout.strip() else 0
+
+
+#: What ``zhengdun maintain`` asks git to do, in order: (what it is, for the clerk; git args).
+HOUSEKEEPING: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("整理引用", ("pack-refs", "--all")),
+    ("重新打包对象", ("repack", "-a", "-d", "-f", "-q")),
+    ("清除无用对象", ("prune",)),
+    ("建立提交图（含变更路径）", ("commit-graph", "write", "--reachable", "--changed-paths")),
+)
+
+
+def housekeep(root: Path, args: Sequence[str]) -> None:
+    """One step of :data:`HOUSEKEEPING`; a failure says what git said."""
+    result = run(root, *args, check=False)
+    if result.returncode != 0:
+        raise GitError(f"git {args[0]} 失败：{_first_lines(result.stderr or result.stdout)}",
+                       "历史记录没有改动；请处理上述问题后重新运行 zhengdun maintain")
