@@ -408,6 +408,7 @@ def test_check_json_structure(run: Any, workspace: Path) -> None:
         "uncommitted": ["ledgers/a.yml", "ledgers/c-dup.yaml"],
         "new_files": ["ledgers/a.yml", "ledgers/c-dup.yaml"],
         "blocked": None,
+        "maintenance": [],
         "findings": [
             {"file": "ledgers/c-dup.yaml", "line": 16, "column": 5, "severity": "error",
              "message": "键“owner”重复出现",
@@ -423,7 +424,7 @@ def test_check_json_clean(chengdong: Any, workspace: Path) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"ok": True, "files": 2, "organizations": 1,
                                          "problems": 1, "uncommitted": [], "new_files": [],
-                                         "blocked": None, "findings": []}
+                                         "blocked": None, "maintenance": [], "findings": []}
 
 
 def test_check_mentions_uncommitted_hand_edits(chengdong: Any, workspace: Path) -> None:

@@ -7,9 +7,11 @@ Two kinds, both keyed by content so that a key can never name an answer that has
   judged with (a new zhengdun or an edited config starts a new folder). It holds the latest
   date written in the file, so a verdict is only used on a day when none of its dates lies in
   the future. ``quick`` records on a ledger with a verdict without loading the models.
-- **results** — the output of a report (``bulletin``, ``board``, ``list --json``), keyed by a
-  digest of everything the output is computed from: the code, the command and its options,
-  the day, ``zhengdun.yaml``, every ledger's and template's bytes.
+- **results** — the output of a report (``bulletin``, ``board``, ``list --json``, ``check``),
+  keyed by a digest of everything the output is computed from: the code, the command and its
+  options, the day, ``zhengdun.yaml``, every ledger's and template's bytes; for ``check`` also
+  what git says of the files and the repository, and whether each evidence file the ledgers
+  name is there (the list of those names is kept per ledger text: **evidence** entries).
 
 Nothing here is needed: a missing, unreadable or corrupt entry is a miss, a failed write is
 ignored, and ``ZHENGDUN_CACHE=off`` turns both off (the tests compare results with and without).
@@ -118,6 +120,35 @@ class Verdicts:
         """Record that ``blob`` passed every check (``latest``: the latest date it holds)."""
         if self.dir is not None and self.latest(blob) != latest:
             _write(self.dir / blob, (latest.isoformat() if latest else "").encode("ascii"))
+
+
+# --------------------------------------------------------------------------- evidence
+
+
+def _evidence_path(root: Path, blob: str) -> Path | None:
+    base = folder(root) if enabled() else None
+    return base / f"evidence-{code_tag()}" / blob if base is not None else None
+
+
+def evidence_of(root: Path, blob: str) -> list[str] | None:
+    """The evidence paths ``check`` looked at in the ledger text ``blob`` (None: unknown)."""
+    path = _evidence_path(root, blob)
+    if path is None:
+        return None
+    try:
+        refs = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+        return None
+    return refs
+
+
+def remember_evidence(root: Path, blob: str, refs: list[str]) -> None:
+    """Record which evidence paths ``check``'s findings for ``blob`` depend on."""
+    path = _evidence_path(root, blob)
+    if path is not None and evidence_of(root, blob) != refs:
+        _write(path, marshal.dumps(refs))
 
 
 # --------------------------------------------------------------------------- results

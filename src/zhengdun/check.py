@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhengdun import history, store
-from zhengdun.cache import Verdicts, blob_id
+from zhengdun.cache import Verdicts, blob_id, remember_evidence
 from zhengdun.errors import UserError
 from zhengdun.housekeeping import reasons
-from zhengdun.model import Config, Ledger, latest_date, ledger_findings
+from zhengdun.model import Config, Ledger, evidence_refs, latest_date, ledger_findings
 from zhengdun.place import CONFIG_NAME, LEDGERS
 from zhengdun.workspace import (
     Located,
@@ -74,6 +74,9 @@ def check_workspace(root: Path) -> CheckReport:
             continue
         ledger, found = validate(doc, Ledger, display)
         report.findings += found
+        blob = blob_id(doc.raw)
+        if ledger is None or ws is None:
+            remember_evidence(root, blob, [])  # no rule ran: no evidence was looked at
         if ledger is None:
             continue
         report.organizations += 1
@@ -87,9 +90,10 @@ def check_workspace(root: Path) -> CheckReport:
         if ws is not None:
             rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
             report.findings += locate(doc, display, rules)
+            remember_evidence(root, blob, evidence_refs(ledger))
             if verdicts is not None and not any(f.severity == "error" for f in found) \
                     and not any(f.severity == "error" for f in rules):
-                verdicts.remember(blob_id(doc.raw), latest_date(ledger))
+                verdicts.remember(blob, latest_date(ledger))
     for path in sorted(ledgers_dir.iterdir()) if ledgers_dir.is_dir() else []:
         if path.is_file() and path.suffix in (".yml", ".YAML", ".Yaml"):
             report.findings.append(Located(path.relative_to(root).as_posix(), None, None,

@@ -474,6 +474,19 @@ def ledger_findings(
     return out
 
 
+def evidence_refs(ledger: Ledger) -> list[str]:
+    """Every evidence path the ledger names, in file order (what ``ledger_findings`` checks)."""
+    refs: list[str] = []
+    for problem in ledger.problems:
+        for step in problem.steps:
+            refs += step.evidence
+        for closure in problem.closures:
+            refs += closure.evidence
+    for visit in ledger.visits:
+        refs += visit.evidence
+    return refs
+
+
 def latest_date(ledger: Ledger) -> date | None:
     """The latest date the file records an event on (deadlines aside): no day before it may
     judge the file, since every such date must not lie in the future."""

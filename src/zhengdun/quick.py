@@ -139,6 +139,11 @@ def parse(spec: Spec, words: list[str]) -> dict[str, Any]:
 
 def run(args: list[str]) -> int:
     """Run ``args`` here and return the exit code, or :class:`Decline`."""
+    if args == ["--version"]:  # as the CLI's eager --version prints it
+        from zhengdun import __version__
+
+        sys.stdout.write(f"zhengdun {__version__}\n")
+        return 0
     directory: Path | None = None
     if len(args) >= 2 and args[0] == "-C" and args[1] and not args[1].startswith("-"):
         directory, args = Path(args[1]), args[2:]
@@ -450,23 +455,55 @@ def _folder_bytes(digest: Any, folder: Path) -> None:
             digest.add_bytes(path.read_bytes())
 
 
+def _zone(config_raw: bytes) -> str:
+    """The workspace timezone, from the config's plain ``timezone:`` line when it has one."""
+    text = config_raw.decode("utf-8-sig")
+    if "timezone" not in text:
+        return "Asia/Shanghai"
+    for line in text.split("\n"):
+        if line.startswith("timezone:"):
+            value = line[len("timezone:"):].strip()
+            if value and value[0] not in "\"'|>&*!{[#" and " #" not in value:
+                return value
+            break
+    from zhengdun import store  # written some other way: read it properly
+
+    data = store.parse(text).data
+    zone = data.get("timezone", "Asia/Shanghai") if isinstance(data, dict) else None
+    if not isinstance(zone, str):
+        raise ValueError(zone)
+    return zone
+
+
+def _ledger_files(root: Path) -> list[Path]:
+    """The ledger files the reports read (``store.iter_ledger_paths``), or ValueError when
+    the full read would refuse one and say why."""
+    from zhengdun import place
+
+    ledgers = root / place.LEDGERS
+    if ledgers.is_symlink():
+        raise ValueError(ledgers)
+    if not ledgers.is_dir():
+        return []
+    paths = sorted(p for p in ledgers.iterdir()
+                   if p.suffix == ".yaml" and not p.name.startswith("."))
+    if any(p.is_symlink() or not p.is_file() for p in paths):
+        raise ValueError(ledgers)
+    return paths
+
+
 def _result_key(root: Path, *parts: str) -> str | None:
     """The digest of everything a report is computed from; None when it cannot be told."""
-    from zhengdun import cache, clock, place, resources, store
+    from zhengdun import cache, clock, place, resources
 
     if not cache.enabled() or cache.folder(root) is None:
         return None
     try:
         config_raw = (root / place.CONFIG_NAME).read_bytes()
-        config = store.parse(store.decode(config_raw, place.CONFIG_NAME)[0]).data
-        zone = config.get("timezone", "Asia/Shanghai") if isinstance(config, dict) else None
-        today = clock.today(zone if isinstance(zone, str) else "Asia/Shanghai")
+        today = clock.today(_zone(config_raw))
         digest = cache.Digest(*parts, today.isoformat())
         digest.add_bytes(config_raw)
-        ledgers = root / place.LEDGERS
-        for path in store.iter_ledger_paths(ledgers):
-            if path.is_symlink() or not path.is_file():
-                return None  # the full read refuses it and says why
+        for path in _ledger_files(root):
             digest.add(path.name)
             digest.add_bytes(path.read_bytes())
         _folder_bytes(digest, root / place.TEMPLATES)
@@ -559,9 +596,61 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
 
 
 def _check(directory: Path | None, values: dict[str, Any]) -> int:
-    from zhengdun import commands
+    from zhengdun import cache, commands, place
 
-    return commands.emit(commands.check(directory, values["as_json"]))
+    as_json = values["as_json"]
+    try:
+        root = place.find_root(directory)
+    except Exception:
+        raise Decline from None
+    before = _check_key(root, as_json)
+    if before is not None and before[1] is not None:
+        found = cache.get_result(root, before[1])
+        if found is not None:
+            return commands.emit(commands.Output(found[0], code=found[1]))
+    out = commands.check(directory, as_json)
+    after = _check_key(root, as_json)  # the evidence each ledger names is known now
+    if before is not None and after is not None and after[1] is not None \
+            and after[0] == before[0]:  # and nothing moved while check ran
+        cache.put_result(root, after[1], out.text, out.code)
+    return commands.emit(out)
+
+
+def _check_key(root: Path, as_json: bool) -> tuple[str, str | None] | None:
+    """What ``check``'s answer depends on: the files (as for the reports) and what git says of
+    them and of the repository; then also whether each evidence file the ledgers name is
+    there. Returns (the first, the whole key — None while a ledger text was never checked)."""
+    from zhengdun import cache, history, housekeeping, place
+
+    key = _result_key(root, "check", str(as_json))
+    if key is None or history.git_dir(root) is None:
+        return None
+    digest = cache.Digest(key)
+    evidence = cache.Digest()
+    known = True
+    try:
+        ledgers = root / place.LEDGERS
+        for entry in sorted(os.listdir(ledgers)) if ledgers.is_dir() else []:
+            digest.add(entry)  # check also warns about *.yml files
+        for state in history.status(root, [place.CONFIG_NAME, place.LEDGERS]):
+            digest.add(f"{state.code} {state.path}")
+        try:
+            history.preflight(root)
+        except Exception as exc:
+            digest.add(str(exc))
+        digest.add("|".join(housekeeping.reasons(root)))
+        for path in _ledger_files(root):
+            refs = cache.evidence_of(root, cache.blob_id(path.read_bytes()))
+            if refs is None:
+                known = False  # this text was never checked
+                break
+            for ref in refs:
+                evidence.add(ref)
+                evidence.add(str(place.evidence_problem(root, ref)))
+    except Exception:
+        return None
+    base = digest.key()
+    return base, (cache.Digest(base, evidence.key()).key() if known else None)
 
 
 COMMANDS: dict[str, Callable[[Path | None, dict[str, Any]], int]] = {

@@ -1,0 +1,567 @@
+"""The fast entry point (``zhengdun.quick``): it must give exactly the answers of the full CLI.
+
+- its option table (``quick.SPECS``) equals the Typer commands, and ``parse`` hands every
+  unusual command line over to the full CLI;
+- a scripted history recorded through the quick path is the history the full CLI records:
+  the same output, exit codes, files and commit ids (dates and identity are pinned);
+- a verdict is only ever used for the exact ledger text, ``zhengdun.yaml`` and day it was
+  given for, and deleting the cache changes nothing;
+- the report cache answers byte for byte what the reports compute without it, and is never
+  stale after a ledger, a template or the day changes, nor hurt by a corrupt entry.
+
+Everything runs as the real program (``python -m zhengdun``, i.e. ``zhengdun.quick:main``) in
+real git repositories, with ``-X importtime`` telling which path a command took.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from conftest import Run, git
+from processes import environment
+from zhengdun import cache, cli, quick
+from zhengdun.quick import SPECS, Decline, parse
+from zhengdun.resources import shipped_templates
+
+#: Commits made by the scripted runs: pinned, so the same history has the same commit ids.
+COMMIT_DATES = {"GIT_AUTHOR_DATE": "2026-11-21T10:00:00+08:00",
+                "GIT_COMMITTER_DATE": "2026-11-21T10:00:00+08:00"}
+QUICK_OFF = {"ZHENGDUN_QUICK": "off"}
+CACHE_OFF = {"ZHENGDUN_CACHE": "off"}
+#: Modules only the full path loads: a command that imported none of them took the quick path.
+FULL_PATH_MODULES = {"pydantic", "zhengdun.cli", "zhengdun.model", "zhengdun.ledger"}
+
+
+# --------------------------------------------------------------------------- running the program
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A finished ``zhengdun`` process: exit code, output, and the modules it imported."""
+
+    code: int
+    out: str
+    err: str  # stderr without the ``-X importtime`` lines
+    modules: frozenset[str]
+
+    @property
+    def seen(self) -> tuple[int, str, str]:
+        """What the clerk sees: exit code, stdout, stderr."""
+        return self.code, self.out, self.err
+
+    @property
+    def quick(self) -> bool:
+        """Whether the command was answered without the full CLI and the models."""
+        return not self.modules & FULL_PATH_MODULES
+
+
+def program(root: Path, *args: str, env: dict[str, str] | None = None) -> Answer:
+    """Run the installed entry point (``python -m zhengdun`` → ``zhengdun.quick:main``) in
+    ``root`` with the pinned environment plus ``env``, noting what it imported."""
+    full = environment(**(env or {}))
+    for switch in ("ZHENGDUN_QUICK", "ZHENGDUN_CACHE"):
+        if switch not in (env or {}):
+            full.pop(switch, None)
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "zhengdun", *args],
+                            cwd=root, env=full, capture_output=True, timeout=120, check=False)
+    err: list[str] = []
+    modules: set[str] = set()
+    for line in result.stderr.decode("utf-8", "replace").splitlines(keepends=True):
+        if line.startswith("import time:"):
+            if "|" in line:
+                modules.add(line.rsplit("|", 1)[1].strip())
+        else:
+            err.append(line)
+    return Answer(result.returncode, result.stdout.decode("utf-8", "replace"), "".join(err),
+                  frozenset(modules))
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    """Every file of the workspace outside ``.git``, by relative path."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def head(root: Path) -> str:
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def cache_dir(root: Path) -> Path:
+    return root / ".git" / cache.NAME
+
+
+def verdict_folders(root: Path) -> set[str]:
+    return {p.name for p in cache_dir(root).glob("valid-*") if p.is_dir()}
+
+
+def verdict_for(root: Path, rel: str) -> list[str]:
+    """The verdicts held for the current bytes of ``rel`` (their contents: the latest date)."""
+    blob = cache.blob_id((root / rel).read_bytes())
+    return [(cache_dir(root) / folder / blob).read_text("ascii")
+            for folder in sorted(verdict_folders(root))
+            if (cache_dir(root) / folder / blob).is_file()]
+
+
+def twin(workspace: Path, tmp_path: Path, name: str) -> Path:
+    """A copy of ``workspace`` (history and cache included) under the same folder name."""
+    target = tmp_path / name / workspace.name
+    shutil.copytree(workspace, target, symlinks=True)
+    return target
+
+
+# --------------------------------------------------------------------------- 1. the option table
+
+#: The Typer parameter of each spec value where its name differs (quick passes the value on
+#: by position to the same function in ``zhengdun.commands``, so they must mean the same).
+#: Every other spec name is the Typer parameter's name, e.g. ``--verified-by`` → ``verified_by``,
+#: bulletin's ``--date`` → ``issued``, ``--json`` → ``as_json``, ``-o``/``--output`` → ``output``.
+TYPER_NAME: dict[tuple[str, str], str] = {
+    ("board", "format"): "fmt",  # board(fmt=...): --format
+    ("list", "open"): "open_",  # list_(open_=...): --open
+}
+
+#: Options of these Typer commands that the quick table leaves to the full CLI on purpose
+#: (a command line using one is declined). None today: a new Typer option fails the test
+#: until it is either added to ``quick.SPECS`` or listed here.
+ONLY_IN_TYPER: dict[str, set[str]] = {name: set() for name in SPECS}
+
+
+def _typer_commands() -> dict[str, Any]:
+    group = typer.main.get_command(cli.app)
+    commands: dict[str, Any] = group.commands  # type: ignore[attr-defined]
+    return commands
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_quick_table_equals_the_typer_command(name: str) -> None:
+    """Every flag, argument, multiple/flag/required property of SPECS is the Typer command's."""
+    spec = SPECS[name]
+    command = _typer_commands()[name]
+    options = [p for p in command.params if p.param_type_name == "option"]
+    arguments = [p for p in command.params if p.param_type_name == "argument"]
+    by_flag = {flag: p for p in options for flag in [*p.opts, *p.secondary_opts]}
+
+    def typer_name(spec_name: str) -> str:
+        return TYPER_NAME.get((name, spec_name), spec_name)
+
+    # positional arguments: the same, in the same order, each exactly one required word
+    assert [typer_name(a) for a in spec.arguments] == [p.name for p in arguments]
+    assert all(p.required and p.nargs == 1 for p in arguments)
+
+    kinds = {"options": spec.options, "many": spec.many, "flags": spec.flags}
+    for kind, table in kinds.items():
+        for flag, spec_name in table.items():
+            assert flag in by_flag, f"{name} {flag}: not an option of the Typer command"
+            param = by_flag[flag]
+            assert param.name == typer_name(spec_name), (name, flag, param.name)
+            assert param.is_flag == (kind == "flags"), (name, flag)
+            assert param.multiple == (kind == "many"), (name, flag)
+            if kind != "flags":
+                assert param.nargs == 1, (name, flag)
+    spec_flags = {flag for table in kinds.values() for flag in table}
+    assert len(spec_flags) == sum(len(t) for t in kinds.values()), "a flag listed twice"
+
+    # required: the same options, and only options
+    required = {p.name for p in options if p.required}
+    assert {typer_name(r) for r in spec.required} == required
+    assert not set(spec.required) & set(spec.arguments)
+
+    # conversely: every Typer option (all its spellings) is in the table, or listed as left out
+    for param in options:
+        for flag in [*param.opts, *param.secondary_opts]:
+            assert flag in spec_flags or flag in ONLY_IN_TYPER[name], (
+                f"{name} {flag}: add it to quick.SPECS or to ONLY_IN_TYPER")
+    for flag in ONLY_IN_TYPER[name]:
+        assert flag in by_flag and flag not in spec_flags, (name, flag)
+    # help is the full CLI's: never in the table
+    assert not {"-h", "--help"} & spec_flags
+
+
+def test_every_quick_command_is_a_typer_command() -> None:
+    """The quick table names real Typer commands and nothing else."""
+    assert set(SPECS) <= set(_typer_commands())
+    assert set(SPECS) == set(quick.COMMANDS)
+
+
+# --------------------------------------------------------------------------- 2. parse()
+
+
+@pytest.mark.parametrize(("command", "words"), [
+    ("close", ["chengdong/1", "--result", "x", "--help"]),
+    ("close", ["-h"]),
+    ("check", ["--help"]),
+    ("bulletin", ["--month", "2026-10", "--colour", "red"]),  # unknown option
+    ("close", ["chengdong/1", "--reslut", "x"]),  # a typing mistake
+    ("close", ["chengdong/1"]),  # missing required --result
+    ("add", ["chengdong", "问题", "--category", "10", "--due", "2026-12-31"]),  # no --owner
+    ("bulletin", []),  # no --month
+    ("close", ["chengdong/1", "--result"]),  # missing value
+    ("step", ["chengdong/1", "进展", "--evidence"]),  # missing value of a repeated option
+    ("close", ["chengdong/1", "--result", "-x"]),  # value starting with "-"
+    ("close", ["chengdong/1", "--result=-x"]),
+    ("step", ["chengdong/1", "进展", "--on", "-1"]),
+    ("step", ["chengdong/1"]),  # too few positionals
+    ("step", ["chengdong/1", "进展", "多余"]),  # too many positionals
+    ("check", ["extra"]),
+    ("close", ["--", "chengdong/1", "--result", "x"]),  # "--"
+    ("close", ["chengdong/1", "--result", "x", "--"]),
+    ("check", ["--json=yes"]),  # a flag given a value
+    ("bulletin", ["--month", "2026-10", "-o=out.md"]),  # "=" after a short option
+    ("list", ["--json", "-j"]),
+])
+def test_parse_declines_anything_unusual(command: str, words: list[str]) -> None:
+    """Help, mistakes, missing or odd values and wrong positionals go to the full CLI."""
+    with pytest.raises(Decline):
+        parse(SPECS[command], words)
+
+
+def test_parse_reads_inline_values_and_repeated_options() -> None:
+    """``--opt=value`` and repeated ``--evidence``/``--measure`` are read as the CLI reads them."""
+    assert parse(SPECS["close"], ["chengdong/1", "--result=新增停车位120个", "--evidence",
+                                  "evidence/a.jpg", "--on", "2026-06-20",
+                                  "--evidence=evidence/b b.pdf"]) == {
+        "ref": "chengdong/1", "result": "新增停车位120个", "on": "2026-06-20",
+        "verified_by": None, "evidence": ["evidence/a.jpg", "evidence/b b.pdf"]}
+    assert parse(SPECS["add"], ["--json", "chengdong", "停车难", "--category", "10",
+                                "--due=2026-12-31", "--owner", "王五", "--measure", "一",
+                                "--measure", "二"]) == {
+        "org": "chengdong", "title": "停车难", "category": "10", "due": "2026-12-31",
+        "owner": "王五", "source": None, "found": None, "measure": ["一", "二"],
+        "as_json": True}
+    assert parse(SPECS["bulletin"], ["--month", "2026-10", "-o", "通报.md", "--date=2026-11-02"]
+                 ) == {"month": "2026-10", "number": None, "issued": "2026-11-02",
+                       "template": None, "at": None, "output": "通报.md", "as_json": False}
+    assert parse(SPECS["list"], ["--overdue", "--json"]) == {
+        "org": None, "township": None, "category": None, "due_within": None, "as_of": None,
+        "at": None, "open": False, "closed": False, "overdue": True, "as_json": True}
+    # the last of a repeated single-value option wins, as in click; "-" is a positional
+    assert parse(SPECS["step"], ["chengdong/1", "-", "--on", "2026-01-01", "--on", "2026-02-02"]
+                 )["on"] == "2026-02-02"
+    assert parse(SPECS["check"], []) == {"as_json": False}
+
+
+@pytest.mark.parametrize("argv", [[], ["-C"], ["-C", "--json"], ["org", "list"],
+                                  ["show", "chengdong"], ["close", "chengdong/1", "--help"]])
+def test_run_declines_what_the_table_does_not_know(argv: list[str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other commands, options before the command and help never start on the quick path."""
+    monkeypatch.chdir(tmp_path)  # not a workspace: a command that did start would fail instead
+    with pytest.raises(Decline):
+        quick.run(argv)
+
+
+# --------------------------------------------------------------------------- 3. same history
+
+
+#: (expected exit code, command line), run in order; the successes use the quick path.
+SCRIPT: list[tuple[int, tuple[str, ...]]] = [
+    (0, ("check",)),
+    (0, ("step", "chengdong/1", "召开居民议事会，确定改造方案", "--on", "2026-04-02")),
+    (0, ("step", "chengdong/1", "完成停车场施工招标", "--on", "2026-05-10",
+         "--evidence", "evidence/招标公告.pdf")),
+    (1, ("step", "chengdong/1", "补记一次协调会", "--on", "2026-04-20")),  # before the last step
+    (0, ("add", "chengdong", "楼道照明损坏，夜间出行不便", "--category", "10",
+         "--source", "群众反映", "--found", "2026-10-08", "--due", "2026-12-31",
+         "--owner", "李四", "--measure", "更换楼道灯具", "--measure", "建立巡查制度", "--json")),
+    (1, ("add", "chengdong", "分类不存在", "--category", "99", "--due", "2026-12-31",
+         "--owner", "王五")),  # unknown category
+    (0, ("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20",
+         "--verified-by", "城关镇党委", "--evidence", "evidence/验收照片.jpg")),
+    (1, ("close", "chengdong/1", "--result", "再次销号", "--on", "2026-07-01")),  # closed already
+    (1, ("close", "chengdong/2", "--result", "已更换灯具", "--on", "2026-12-01")),  # future
+    (1, ("step", "chengdong/2", "")),  # empty text
+    (1, ("close", "chengdong/9", "--result", "没有这个问题")),  # unknown problem
+    (2, ("close", "chengdong/2")),  # missing --result: Typer's usage error
+    (0, ("step", "chengdong/2", "已采购灯具")),  # dated today
+    (0, ("close", "chengdong/2", "--result", "已更换全部楼道灯具")),
+]
+#: After the script: a hand edit left uncommitted, then a recording on that ledger.
+AFTER_HAND_EDIT = (1, ("step", "chengdong/2", "巡查一次"))
+
+
+def _replay(root: Path, env: dict[str, str]) -> list[Answer]:
+    (root / "evidence" / "招标公告.pdf").write_bytes(b"%PDF-1.4 tender\n")
+    (root / "evidence" / "验收照片.jpg").write_bytes(b"\xff\xd8\xff photo")
+    answers = [program(root, *args, env={**COMMIT_DATES, **env}) for _, args in SCRIPT]
+    ledger = root / "ledgers" / "chengdong.yaml"
+    ledger.write_text(ledger.read_text("utf-8").replace("owner: 王五", "owner: 王五、赵六"),
+                      encoding="utf-8")
+    answers.append(program(root, *AFTER_HAND_EDIT[1], env={**COMMIT_DATES, **env}))
+    return answers
+
+
+def test_the_quick_path_records_the_same_history_as_the_full_cli(
+        chengdong: Run, workspace: Path, tmp_path: Path) -> None:
+    """Quick on (with verdicts) and ZHENGDUN_QUICK=off: same output, exit codes, commits, files."""
+    fast, slow = twin(workspace, tmp_path, "quick"), twin(workspace, tmp_path, "full")
+    quick_answers = _replay(fast, {})
+    full_answers = _replay(slow, QUICK_OFF)
+    for (code, args), one, other in zip([*SCRIPT, AFTER_HAND_EDIT], quick_answers, full_answers,
+                                        strict=True):
+        assert one.seen == other.seen, args
+        assert one.code == code, (args, one.err)
+        assert "Traceback" not in one.err, one.err
+        assert "zhengdun.cli" in other.modules, args  # the full run really was the full CLI
+        if code == 0:  # (refusals are explained by the full path, on purpose)
+            assert "zhengdun.cli" not in one.modules, args
+        if code == 0 and args[0] in ("close", "step", "add"):
+            assert one.quick, (args, sorted(one.modules & FULL_PATH_MODULES))
+    assert head(fast) == head(slow)
+    assert files_of(fast) == files_of(slow)
+    assert git(fast, "status", "--porcelain") == git(slow, "status", "--porcelain") != ""
+    # what was recorded is what the clerk asked for (not only the same both ways)
+    text = (fast / "ledgers" / "chengdong.yaml").read_text("utf-8")
+    assert "verified_by: 城关镇党委" in text and "evidence/验收照片.jpg" in text
+    assert "- 建立巡查制度" in text and "found_on: 2026-10-08" in text
+    added = json.loads(quick_answers[4].out)
+    assert added["action"] == "add" and added["ref"] == "chengdong/2"
+    assert git(fast, "log", "-1", "--format=%s", added["commit"]).strip() == (
+        "add chengdong/2: 楼道照明损坏，夜间出行不便")
+    committed = git(fast, "-c", "core.quotePath=false", "ls-files", "evidence").split()
+    assert {"evidence/招标公告.pdf", "evidence/验收照片.jpg"} <= set(committed)
+
+
+# --------------------------------------------------------------------------- 4. verdicts
+
+
+def test_a_ledger_made_invalid_by_plain_git_has_no_verdict(chengdong: Run,
+                                                           workspace: Path) -> None:
+    """A hand edit committed with git gets no verdict: close is refused with the findings."""
+    root = workspace
+    ledger = root / "ledgers" / "chengdong.yaml"
+    assert program(root, "check").code == 0
+    close = ("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20")
+    edits: list[tuple[Callable[[str], str], str]] = [
+        (lambda text: text.replace("due: 2026-06-30", "due: 2026-03-01"),
+         "整改时限 2026-03-01 早于发现日期 2026-03-10"),
+        (lambda text: text + "colour: 红\n", "未知的键“colour”"),
+    ]
+    for edit, finding in edits:
+        ledger.write_text(edit(ledger.read_text("utf-8")), encoding="utf-8")
+        git(root, "commit", "-q", "-am", "手工修改")
+        assert program(root, "check").code == 1  # check gives no verdict to a failing file
+        assert verdict_for(root, "ledgers/chengdong.yaml") == []
+        before, raw = head(root), ledger.read_bytes()
+        refused = program(root, *close)
+        assert refused.code == 1 and finding in refused.err, refused.err
+        assert "本次未记录" in refused.err or "无法读取" in refused.err
+        assert not refused.quick
+        assert refused.seen == program(root, *close, env=QUICK_OFF).seen
+        assert (head(root), ledger.read_bytes()) == (before, raw)
+
+
+def test_a_verdict_is_not_used_on_a_day_before_the_dates_in_the_file(chengdong: Run,
+                                                                     workspace: Path) -> None:
+    """Judged late, the file holds a date that is in the future of an earlier day: refused."""
+    root = workspace
+    late, early = {"ZHENGDUN_TODAY": "2026-11-21"}, {"ZHENGDUN_TODAY": "2026-11-10"}
+    assert program(root, "add", "chengdong", "议事会议记录不全", "--category", "10", "--due",
+                   "2026-12-31", "--owner", "李四", "--found", "2026-11-20", env=late).code == 0
+    assert program(root, "check", env=late).code == 0
+    assert verdict_for(root, "ledgers/chengdong.yaml") == ["2026-11-20"]
+    before, raw = head(root), (root / "ledgers" / "chengdong.yaml").read_bytes()
+    # chengdong/1 itself allows this closure: only the verdict's latest date tells
+    close = ("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-11-05")
+    refused = program(root, *close, env=early)
+    assert refused.seen == program(root, *close, env={**early, **QUICK_OFF}).seen
+    assert refused.code == 1 and "2026-11-20 晚于今天（2026-11-10）" in refused.err
+    assert not refused.quick
+    assert (head(root), (root / "ledgers" / "chengdong.yaml").read_bytes()) == (before, raw)
+    # on a day after every date in the file the same verdict is used
+    done = program(root, *close, env=late)
+    assert done.code == 0 and done.quick, done.err
+    assert "chengdong/1 已销号（2026-11-05）" in done.out
+
+
+def test_an_edited_config_starts_a_new_verdict_folder(chengdong: Run, workspace: Path) -> None:
+    """After zhengdun.yaml changes (committed), the first recording goes the full path."""
+    root = workspace
+    assert program(root, "check").code == 0
+    first = verdict_folders(root)
+    assert len(first) == 1
+    config = root / "zhengdun.yaml"
+    config.write_text(config.read_text("utf-8").replace(
+        "categories:\n", 'categories:\n  "11": 村霸干扰\n', 1), encoding="utf-8")
+    git(root, "commit", "-q", "-am", "增加本地类型")
+    step = program(root, "step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02")
+    assert step.code == 0 and not step.quick, step.err
+    assert len(verdict_folders(root)) == 2 and first < verdict_folders(root)
+    again = program(root, "step", "chengdong/1", "确定改造方案", "--on", "2026-04-09")
+    assert again.code == 0 and again.quick, again.err
+    local = program(root, "add", "chengdong", "村霸干扰换届", "--category", "11", "--due",
+                    "2026-12-31", "--owner", "王五")
+    assert local.code == 0 and local.quick, local.err
+    assert local.out.startswith("已登记问题 chengdong/2（提交 ")
+    assert program(root, "check").code == 0
+
+
+#: Recordings and reports, for the cache-deleted comparison.
+MIXED: list[tuple[str, ...]] = [
+    ("check",),
+    ("step", "chengdong/1", "召开居民议事会，确定改造方案", "--on", "2026-04-02"),
+    ("list", "--json"),
+    ("list", "--json"),
+    ("bulletin", "--month", "2026-06"),
+    ("board", "--format", "csv"),
+    ("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20"),
+    ("add", "chengdong", "楼道照明损坏", "--category", "10", "--due", "2026-12-31",
+     "--owner", "李四", "--json"),
+    ("bulletin", "--month", "2026-06"),
+    ("list", "--json"),
+]
+
+
+def test_deleting_the_cache_never_changes_a_result(chengdong: Run, workspace: Path,
+                                                   tmp_path: Path) -> None:
+    """The same commands with .git/zhengdun-cache deleted before each: the same everything."""
+    kept, wiped = twin(workspace, tmp_path, "kept"), twin(workspace, tmp_path, "wiped")
+    answers: list[tuple[Answer, Answer]] = []
+    for args in MIXED:
+        shutil.rmtree(cache_dir(wiped), ignore_errors=True)
+        one = program(kept, *args, env=COMMIT_DATES)
+        other = program(wiped, *args, env=COMMIT_DATES)
+        assert one.seen == other.seen, args
+        assert one.code == 0, (args, one.err)
+        answers.append((one, other))
+    assert head(kept) == head(wiped)
+    assert files_of(kept) == files_of(wiped)
+    # both ways were really taken: with the cache, the recordings used their verdicts and the
+    # repeated list was answered from the stored result; without it, neither could be
+    for (one, other), args in zip(answers, MIXED, strict=True):
+        if args[0] in ("step", "close", "add"):
+            assert one.quick and not other.quick, args
+    assert answers[3][0].quick and not answers[3][1].quick
+
+
+# --------------------------------------------------------------------------- 5. result cache
+
+REPORTS: list[tuple[str, ...]] = [
+    ("bulletin", "--month", "2026-10"),
+    ("bulletin", "--month", "2026-10", "--json"),
+    ("board", "--format", "md"),
+    ("board", "--format", "csv"),
+    ("board", "--format", "json"),
+    ("list", "--overdue", "--json"),
+    ("list", "--json"),
+]
+CHECKS: list[tuple[str, ...]] = [("check",), ("check", "--json")]
+
+
+def result_files(root: Path) -> list[Path]:
+    return sorted(p for p in (cache_dir(root) / "results").rglob("*") if p.is_file())
+
+
+def test_cached_reports_equal_uncached_ones_on_the_demo_county(demo_copy: Path) -> None:
+    """No cache == cold == warm == the full CLI, byte for byte, for every cached report."""
+    root = demo_copy
+    shutil.rmtree(cache_dir(root), ignore_errors=True)
+    for args in REPORTS + CHECKS:
+        without = program(root, *args, env=CACHE_OFF)
+        stored = len(result_files(root))
+        cold = program(root, *args)
+        warm = program(root, *args)
+        full = program(root, *args, env=QUICK_OFF)
+        assert without.code == 0 and without.out, (args, without.err)
+        assert without.seen == cold.seen == warm.seen == full.seen, args
+        assert "zhengdun.cli" in full.modules and "zhengdun.cli" not in cold.modules
+        if args[0] != "check":
+            assert len(result_files(root)) == stored + 1, args  # the cold run stored it
+            assert warm.quick, (args, sorted(warm.modules & FULL_PATH_MODULES))
+
+
+def test_the_result_cache_is_never_stale(demo_copy: Path) -> None:
+    """A changed ledger, template or day, or a corrupt entry: still the uncached answer."""
+    root = demo_copy
+    watched = [("bulletin", "--month", "2026-11"), ("board", "--format", "md"),
+               ("list", "--json"), ("list", "--overdue", "--json")]
+    before = {args: program(root, *args) for args in watched}  # now in the cache
+    assert all(a.code == 0 for a in before.values())
+
+    def uncached(args: tuple[str, ...], **env: str) -> Answer:
+        return program(root, *args, env={**CACHE_OFF, **env})
+
+    # a ledger changes: a step recorded on the first open problem
+    first_open = json.loads(program(root, "list", "--open", "--json").out)["problems"][0]
+    done = program(root, "step", first_open["ref"], "召开专题推进会", env=COMMIT_DATES)
+    assert done.code == 0, done.err
+    after = {args: program(root, *args) for args in watched}
+    for args in watched:
+        assert after[args].seen == uncached(args).seen, args
+    for changed in [("board", "--format", "md"), ("list", "--json")]:
+        assert after[changed].out != before[changed].out, changed
+
+    # a workspace template overrides the shipped one
+    bulletin = ("bulletin", "--month", "2026-10")
+    old = program(root, *bulletin)
+    shipped = (shipped_templates() / "bulletin.md.j2").read_text("utf-8")
+    assert "一月一通报" in shipped and "一月一通报" in old.out
+    (root / "templates" / "bulletin.md.j2").write_text(
+        shipped.replace("一月一通报", "一月一通告"), encoding="utf-8")
+    new = program(root, *bulletin)
+    assert new.seen == uncached(bulletin).seen
+    assert "一月一通告" in new.out and "一月一通报" not in new.out
+    (root / "templates" / "bulletin.md.j2").write_text(shipped, encoding="utf-8")
+    assert program(root, *bulletin).seen == old.seen
+
+    # another day
+    overdue = ("list", "--overdue", "--json")
+    later = {"ZHENGDUN_TODAY": "2026-12-31"}
+    moved = program(root, *overdue, env=later)
+    assert moved.seen == uncached(overdue, **later).seen
+    assert moved.out != after[overdue].out
+
+    # every stored result overwritten with garbage
+    entries = result_files(root)
+    assert len(entries) >= len(watched)
+    for entry in entries:
+        entry.write_bytes(b"\x00garbage\xff" * 3)
+    for args in [*watched, bulletin]:
+        assert program(root, *args).seen == uncached(args).seen, args
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_a_read_only_cache_changes_no_answer(demo_copy: Path) -> None:
+    """With .git/zhengdun-cache read-only, reports and recordings still answer correctly."""
+    root = demo_copy
+    program(root, "board", "--format", "md")  # a folder with entries in it
+    folders = [cache_dir(root), *sorted(p for p in cache_dir(root).rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o500)
+    try:
+        for args in [*REPORTS, ("bulletin", "--month", "2026-09"), ("check",)]:
+            assert program(root, *args).seen == program(root, *args, env=CACHE_OFF).seen, args
+        first_open = json.loads(program(root, "list", "--open", "--json").out)["problems"][0]
+        done = program(root, "step", first_open["ref"], "召开专题推进会")
+        assert done.code == 0, done.err
+        assert git(root, "status", "--porcelain") == ""
+    finally:
+        for folder in folders:
+            folder.chmod(0o700)
+
+
+def test_reports_written_to_a_file_are_the_same_with_and_without_the_cache(
+        demo_copy: Path) -> None:
+    """-o: the file holds the uncached stdout, and the "已生成…" line is the same every way."""
+    root = demo_copy
+    shutil.rmtree(cache_dir(root), ignore_errors=True)
+    for args, name, what in [(("bulletin", "--month", "2026-10"), "通报.md", "月度通报"),
+                             (("board", "--format", "csv"), "挂图.csv", "挂图作战表")]:
+        shown = program(root, *args, env=CACHE_OFF)
+        assert shown.code == 0 and shown.out
+        target = root / name
+        for env in (CACHE_OFF, {}, {}, QUICK_OFF):  # no cache, cold, warm, full CLI
+            target.unlink(missing_ok=True)
+            written = program(root, *args, "-o", name, env=env)
+            assert written.seen == (0, "", f"已生成{what}：{name}\n"), (args, env)
+            assert target.read_bytes().decode("utf-8") == shown.out
