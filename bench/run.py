@@ -502,7 +502,12 @@ def history_benches(ctx: Context) -> list[tuple[Bench, bool]]:
     out.append((Bench("log ORG/N", ctx.size, LOG,
                       lambda i: Trial([[ZHENGDUN, "log", target]], log_floor),
                       note=f"`log {target}`: {len(commits)} versions of {rel} among "
-                           f"{ctx.manifest['size']['commits']} commits"), True))
+                           f"{ctx.manifest['size']['commits']} commits; after the warm-up "
+                           f"the answer comes from the result cache (keyed by HEAD)"), True))
+    out.append((Bench("log ORG/N (cold)", ctx.size, INFO,
+                      lambda i: Trial([[ZHENGDUN, "log", target]], log_floor,
+                                      before_op=ctx.drop_cache),
+                      note="`.git/zhengdun-cache` deleted before each run"), False))
 
     middle = orgs[len(orgs) // 2]
     one = f"ledgers/{middle['slug']}.yaml"

@@ -6,8 +6,9 @@
   the same output, exit codes, files and commit ids (dates and identity are pinned);
 - a verdict is only ever used for the exact ledger text, ``zhengdun.yaml`` and day it was
   given for, and deleting the cache changes nothing;
-- the report cache answers byte for byte what the reports compute without it, and is never
-  stale after a ledger, a template or the day changes, nor hurt by a corrupt entry.
+- the result cache answers byte for byte what the reports and check compute without it, and
+  is never stale after a ledger, a template, the day or (for check) an evidence file changes,
+  nor hurt by a corrupt entry.
 
 Everything runs as the real program (``python -m zhengdun``, i.e. ``zhengdun.quick:main``) in
 real git repositories, with ``-X importtime`` telling which path a command took.
@@ -413,12 +414,9 @@ MIXED: list[tuple[str, ...]] = [
     ("list", "--json"),
     ("list", "--json"),
     ("bulletin", "--month", "2026-06"),
-    ("board", "--format", "csv"),
     ("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20"),
     ("add", "chengdong", "楼道照明损坏", "--category", "10", "--due", "2026-12-31",
      "--owner", "李四", "--json"),
-    ("bulletin", "--month", "2026-06"),
-    ("list", "--json"),
 ]
 
 
@@ -454,20 +452,32 @@ REPORTS: list[tuple[str, ...]] = [
     ("board", "--format", "json"),
     ("list", "--overdue", "--json"),
     ("list", "--json"),
+    ("check",),
+    ("check", "--json"),
 ]
-CHECKS: list[tuple[str, ...]] = [("check",), ("check", "--json")]
 
 
 def result_files(root: Path) -> list[Path]:
     return sorted(p for p in (cache_dir(root) / "results").rglob("*") if p.is_file())
 
 
-def test_cached_reports_equal_uncached_ones_on_the_demo_county(demo_copy: Path) -> None:
-    """No cache == cold == warm == the full CLI, byte for byte, for every cached report."""
-    root = demo_copy
+def uncached(root: Path, args: tuple[str, ...], **env: str) -> Answer:
+    return program(root, *args, env={**CACHE_OFF, **env})
+
+
+def test_the_result_cache_on_the_demo_county(demo_copy: Path) -> None:
+    """Cached reports equal uncached ones every way, also written to a file, and never go stale
+    (one demo county for the three parts below, which run in this order)."""
+    _answers_are_the_same_every_way(demo_copy)
+    _files_written_are_the_same_every_way(demo_copy)
+    _answers_are_never_stale(demo_copy)
+
+
+def _answers_are_the_same_every_way(root: Path) -> None:
+    """No cache == cold == warm == the full CLI, byte for byte, exit code included."""
     shutil.rmtree(cache_dir(root), ignore_errors=True)
-    for args in REPORTS + CHECKS:
-        without = program(root, *args, env=CACHE_OFF)
+    for args in REPORTS:
+        without = uncached(root, args)
         stored = len(result_files(root))
         cold = program(root, *args)
         warm = program(root, *args)
@@ -475,31 +485,58 @@ def test_cached_reports_equal_uncached_ones_on_the_demo_county(demo_copy: Path) 
         assert without.code == 0 and without.out, (args, without.err)
         assert without.seen == cold.seen == warm.seen == full.seen, args
         assert "zhengdun.cli" in full.modules and "zhengdun.cli" not in cold.modules
-        if args[0] != "check":
-            assert len(result_files(root)) == stored + 1, args  # the cold run stored it
-            assert warm.quick, (args, sorted(warm.modules & FULL_PATH_MODULES))
+        assert len(result_files(root)) == stored + 1, args  # the cold run stored its answer
+        assert warm.quick, (args, sorted(warm.modules & FULL_PATH_MODULES))  # and warm used it
 
 
-def test_the_result_cache_is_never_stale(demo_copy: Path) -> None:
-    """A changed ledger, template or day, or a corrupt entry: still the uncached answer."""
-    root = demo_copy
+def _files_written_are_the_same_every_way(root: Path) -> None:
+    """-o: the file holds the uncached stdout, and the "已生成…" line is the same every way."""
+    shutil.rmtree(cache_dir(root), ignore_errors=True)
+    for args, name, what in [(("bulletin", "--month", "2026-10"), "通报.md", "月度通报"),
+                             (("board", "--format", "csv"), "挂图.csv", "挂图作战表")]:
+        shown = uncached(root, args)
+        assert shown.code == 0 and shown.out
+        target = root / name
+        for env in (CACHE_OFF, {}, {}, QUICK_OFF):  # no cache, cold, warm, full CLI
+            target.unlink(missing_ok=True)
+            written = program(root, *args, "-o", name, env=env)
+            assert written.seen == (0, "", f"已生成{what}：{name}\n"), (args, env)
+            assert target.read_bytes().decode("utf-8") == shown.out  # (csv lines end in CRLF)
+        target.unlink()
+
+
+def _answers_are_never_stale(root: Path) -> None:
+    """A changed ledger, template, day or evidence file, or a corrupt entry: the uncached answer."""
     watched = [("bulletin", "--month", "2026-11"), ("board", "--format", "md"),
-               ("list", "--json"), ("list", "--overdue", "--json")]
+               ("list", "--json"), ("list", "--overdue", "--json"), ("check",), ("check", "--json")]
     before = {args: program(root, *args) for args in watched}  # now in the cache
     assert all(a.code == 0 for a in before.values())
 
-    def uncached(args: tuple[str, ...], **env: str) -> Answer:
-        return program(root, *args, env={**CACHE_OFF, **env})
-
-    # a ledger changes: a step recorded on the first open problem
+    # a ledger changes: a step (with a new evidence file) on the first open problem
     first_open = json.loads(program(root, "list", "--open", "--json").out)["problems"][0]
-    done = program(root, "step", first_open["ref"], "召开专题推进会", env=COMMIT_DATES)
+    photo = root / "evidence" / "推进会照片.jpg"
+    photo.write_bytes(b"\xff\xd8\xff photo")
+    done = program(root, "step", first_open["ref"], "召开专题推进会", "--evidence",
+                   "evidence/推进会照片.jpg", env=COMMIT_DATES)
     assert done.code == 0, done.err
     after = {args: program(root, *args) for args in watched}
     for args in watched:
-        assert after[args].seen == uncached(args).seen, args
+        assert after[args].seen == uncached(root, args).seen, args
     for changed in [("board", "--format", "md"), ("list", "--json")]:
         assert after[changed].out != before[changed].out, changed
+
+    # check also answers for what is not in the ledger text: an evidence file, a stray *.yml
+    check = ("check",)
+    photo.unlink()
+    missing = program(root, *check)
+    assert missing.seen == uncached(root, check).seen
+    assert missing.code == 1 and "推进会照片.jpg" in missing.out
+    photo.write_bytes(b"\xff\xd8\xff photo")
+    assert program(root, *check).seen == after[check].seen
+    (root / "ledgers" / "草稿.yml").write_text("name: 草稿\n", encoding="utf-8")
+    stray = program(root, *check)
+    assert stray.seen == uncached(root, check).seen and "草稿.yml" in stray.out
+    (root / "ledgers" / "草稿.yml").unlink()
 
     # a workspace template overrides the shipped one
     bulletin = ("bulletin", "--month", "2026-10")
@@ -509,16 +546,16 @@ def test_the_result_cache_is_never_stale(demo_copy: Path) -> None:
     (root / "templates" / "bulletin.md.j2").write_text(
         shipped.replace("一月一通报", "一月一通告"), encoding="utf-8")
     new = program(root, *bulletin)
-    assert new.seen == uncached(bulletin).seen
+    assert new.seen == uncached(root, bulletin).seen
     assert "一月一通告" in new.out and "一月一通报" not in new.out
-    (root / "templates" / "bulletin.md.j2").write_text(shipped, encoding="utf-8")
+    (root / "templates" / "bulletin.md.j2").unlink()
     assert program(root, *bulletin).seen == old.seen
 
     # another day
     overdue = ("list", "--overdue", "--json")
     later = {"ZHENGDUN_TODAY": "2026-12-31"}
     moved = program(root, *overdue, env=later)
-    assert moved.seen == uncached(overdue, **later).seen
+    assert moved.seen == uncached(root, overdue, **later).seen
     assert moved.out != after[overdue].out
 
     # every stored result overwritten with garbage
@@ -526,42 +563,29 @@ def test_the_result_cache_is_never_stale(demo_copy: Path) -> None:
     assert len(entries) >= len(watched)
     for entry in entries:
         entry.write_bytes(b"\x00garbage\xff" * 3)
-    for args in [*watched, bulletin]:
-        assert program(root, *args).seen == uncached(args).seen, args
+    # (the inputs are back as they were when ``after`` and ``old`` were answered)
+    for args, answer in [*after.items(), (bulletin, old)]:
+        assert program(root, *args).seen == answer.seen, args
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_a_read_only_cache_changes_no_answer(demo_copy: Path) -> None:
-    """With .git/zhengdun-cache read-only, reports and recordings still answer correctly."""
-    root = demo_copy
-    program(root, "board", "--format", "md")  # a folder with entries in it
+def test_a_read_only_cache_changes_no_answer(chengdong: Run, workspace: Path) -> None:
+    """With .git/zhengdun-cache read-only, reports, check and a recording answer correctly."""
+    root = workspace
+    reports = [("bulletin", "--month", "2026-06"), ("board", "--format", "md"),
+               ("list", "--json"), ("check",)]
+    for args in reports:
+        program(root, *args)  # entries in the folders
     folders = [cache_dir(root), *sorted(p for p in cache_dir(root).rglob("*") if p.is_dir())]
     for folder in folders:
         folder.chmod(0o500)
     try:
-        for args in [*REPORTS, ("bulletin", "--month", "2026-09"), ("check",)]:
-            assert program(root, *args).seen == program(root, *args, env=CACHE_OFF).seen, args
-        first_open = json.loads(program(root, "list", "--open", "--json").out)["problems"][0]
-        done = program(root, "step", first_open["ref"], "召开专题推进会")
+        for args in [*reports, ("bulletin", "--month", "2026-07")]:
+            assert program(root, *args).seen == uncached(root, args).seen, args
+        done = program(root, "step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02")
         assert done.code == 0, done.err
         assert git(root, "status", "--porcelain") == ""
+        assert program(root, "list", "--json").seen == uncached(root, ("list", "--json")).seen
     finally:
         for folder in folders:
             folder.chmod(0o700)
-
-
-def test_reports_written_to_a_file_are_the_same_with_and_without_the_cache(
-        demo_copy: Path) -> None:
-    """-o: the file holds the uncached stdout, and the "已生成…" line is the same every way."""
-    root = demo_copy
-    shutil.rmtree(cache_dir(root), ignore_errors=True)
-    for args, name, what in [(("bulletin", "--month", "2026-10"), "通报.md", "月度通报"),
-                             (("board", "--format", "csv"), "挂图.csv", "挂图作战表")]:
-        shown = program(root, *args, env=CACHE_OFF)
-        assert shown.code == 0 and shown.out
-        target = root / name
-        for env in (CACHE_OFF, {}, {}, QUICK_OFF):  # no cache, cold, warm, full CLI
-            target.unlink(missing_ok=True)
-            written = program(root, *args, "-o", name, env=env)
-            assert written.seen == (0, "", f"已生成{what}：{name}\n"), (args, env)
-            assert target.read_bytes().decode("utf-8") == shown.out

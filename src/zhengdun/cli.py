@@ -811,15 +811,10 @@ def log_(
 
     例：zhengdun log chengdong/1
     """
-    from zhengdun.timeline import org_log
+    from zhengdun.commands import emit
+    from zhengdun.commands import log as run_log
 
-    data = org_log(_workspace(), target)
-    if as_json:
-        _print_json(data)
-        return
-    from zhengdun.console import format_log
-
-    sys.stdout.write(format_log(data))
+    emit(run_log(STATE.directory, target, as_json))
 
 
 @app.command()

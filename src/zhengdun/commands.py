@@ -131,6 +131,18 @@ def problems(directory: Path | None, org: str | None, township: str | None,
     return list_problems(workspace(directory, at), flt, day(as_of, "--as-of"))
 
 
+def log(directory: Path | None, target: str, as_json: bool) -> Output:
+    """``zhengdun log``: the recorded life of an organization or a problem."""
+    from zhengdun.timeline import org_log
+
+    data = org_log(workspace(directory), target)
+    if as_json:
+        return Output(json_text(data))
+    from zhengdun.console import format_log
+
+    return Output(format_log(data))
+
+
 def check(directory: Path | None, as_json: bool) -> Output:
     """``zhengdun check``: every finding; exit code 1 when there is an error."""
     from zhengdun.check import check_workspace

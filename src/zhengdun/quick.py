@@ -93,6 +93,7 @@ SPECS: dict[str, Spec] = {
                  flags={"--open": "open", "--closed": "closed", "--overdue": "overdue",
                         "--json": "as_json"}),
     "check": Spec(flags={"--json": "as_json"}),
+    "log": Spec(("target",), flags={"--json": "as_json"}),
 }
 
 
@@ -420,8 +421,11 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
         if found_on > today or due is None or due < found_on:
             raise Decline
         problems = _list(data, "problems")
-        if _list(data, "acceptances"):
-            raise Decline  # a 合格 acceptance may forbid an open problem: the full path checks
+        for accepted in _list(data, "acceptances"):
+            # 合格 on or after the day the problem is found, with the problem open: refused
+            if not isinstance(accepted, dict) or (accepted.get("grade") == "合格"
+                                                  and _day_of(accepted.get("on")) >= found_on):
+                raise Decline
         ids = [p.get("id") if isinstance(p, dict) else None for p in problems]
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             raise Decline
@@ -595,6 +599,39 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     return _answer(directory, parts, None, "", compute)
 
 
+def _log(directory: Path | None, values: dict[str, Any]) -> int:
+    """``log``: kept per HEAD commit (the history it reads cannot change under a commit id)."""
+    from zhengdun import cache, commands, history, place
+
+    target, as_json = values["target"], values["as_json"]
+    try:
+        root = place.find_root(directory)
+    except Exception:
+        raise Decline from None
+    key = None
+    slug = target.strip().split("/", 1)[0]
+    # Only for a slug naming its ledger file: a name or a prefix is resolved among the files.
+    if re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug) and (
+            root / place.LEDGERS / f"{slug}.yaml").is_file() and cache.enabled() \
+            and cache.folder(root) is not None:
+        try:
+            head = history.head_commit(root)
+            config_raw = (root / place.CONFIG_NAME).read_bytes()
+        except Exception:
+            head = ""
+        if len(head) == 40:
+            digest = cache.Digest("log", target, str(as_json), head)
+            digest.add_bytes(config_raw)
+            key = digest.key()
+            found = cache.get_result(root, key)
+            if found is not None:
+                return commands.emit(commands.Output(found[0], code=found[1]))
+    out = commands.log(directory, target, as_json)
+    if key is not None and history.head_commit(root) == head:
+        cache.put_result(root, key, out.text, out.code)
+    return commands.emit(out)
+
+
 def _check(directory: Path | None, values: dict[str, Any]) -> int:
     from zhengdun import cache, commands, place
 
@@ -661,4 +698,5 @@ COMMANDS: dict[str, Callable[[Path | None, dict[str, Any]], int]] = {
     "board": _board,
     "list": _problems,
     "check": _check,
+    "log": _log,
 }
