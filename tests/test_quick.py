@@ -589,3 +589,78 @@ def test_a_read_only_cache_changes_no_answer(chengdong: Run, workspace: Path) ->
     finally:
         for folder in folders:
             folder.chmod(0o700)
+
+
+# --------------------------------------------------------------------------- regressions
+
+
+def test_an_option_not_given_and_the_text_none_are_different_keys(chengdong: Run,
+                                                                  workspace: Path) -> None:
+    """``list --json`` answered first must not answer ``list --org None --json``."""
+    for plain, args in ((("list", "--json"), ("list", "--org", "None", "--json")),
+                        (("board", "--format", "md"), ("board", "--format", "md", "--as-of", "None")),
+                        (("bulletin", "--month", "2026-06"),
+                         ("bulletin", "--month", "2026-06", "--number", "None"))):
+        assert program(workspace, *plain).code == 0  # the option left out: answer kept
+        assert program(workspace, *args).seen == uncached(workspace, args).seen, args
+
+
+def test_a_template_outside_the_workspace_is_never_taken_from_the_cache(
+        chengdong: Run, workspace: Path, tmp_path: Path) -> None:
+    shipped = (Path(__file__).resolve().parents[1] / "templates" / "bulletin.md.j2")
+    mine = tmp_path / "我的模板.md.j2"
+    mine.write_text(shipped.read_text("utf-8").replace("工作进展情况", "工作进展情况（一）"), "utf-8")
+    args = ("bulletin", "--month", "2026-06", "--template", str(tmp_path / "我的模板"))
+    first = program(workspace, *args)
+    assert first.code == 0 and "工作进展情况（一）" in first.out
+    mine.write_text(shipped.read_text("utf-8").replace("工作进展情况", "工作进展情况（二）"), "utf-8")
+    again = program(workspace, *args)
+    assert "工作进展情况（二）" in again.out and again.seen == uncached(workspace, args).seen
+
+
+def test_add_beside_an_acceptance(chengdong: Run, workspace: Path, tmp_path: Path) -> None:
+    """A 基本合格 acceptance leaves add quick; a 合格 one dated after the problem is found
+    makes the new open problem break the rules: refused exactly as by the full path."""
+    assert chengdong("accept", "chengdong", "--grade", "基本合格", "--by", "县委组织部",
+                     "--on", "2026-07-01").exit_code == 0  # type: ignore[attr-defined]
+    new = ("add", "chengdong", "党员活动室漏雨", "--category", "9", "--found", "2026-06-10",
+           "--due", "2026-12-31", "--owner", "李四")
+    quick_way, full_way = twin(workspace, tmp_path, "quick"), twin(workspace, tmp_path, "full")
+    one = program(quick_way, *new, env=COMMIT_DATES)
+    other = program(full_way, *new, env={**COMMIT_DATES, **QUICK_OFF})
+    assert one.code == 0 and one.quick and one.seen == other.seen
+    assert head(quick_way) == head(full_way)
+
+    ledger = workspace / "ledgers" / "chengdong.yaml"
+    text = ledger.read_text("utf-8").replace("grade: 基本合格", "grade: 合格")
+    ledger.write_text(text, "utf-8")
+    git(workspace, "commit", "-qam", "验收等次更正")
+    # chengdong/1 is open on 2026-07-01 too: check names that, so no verdict and no quick path;
+    # close it first (by hand in the file, committed) so the file is valid again.
+    assert chengdong("close", "chengdong/1", "--result", "已整改", "--on",
+                     "2026-06-30").exit_code == 0  # type: ignore[attr-defined]
+    assert chengdong("check").exit_code == 0  # type: ignore[attr-defined]
+    before = head(workspace)
+    refused = program(workspace, *new, env=COMMIT_DATES)
+    assert refused.code == 1 and "验收为合格，但当日仍有问题未销号" in refused.err
+    assert refused.seen == program(workspace, *new, env={**COMMIT_DATES, **QUICK_OFF}).seen
+    assert head(workspace) == before
+    later = ("add", "chengdong", "验收后发现的新问题", "--category", "9", "--found", "2026-07-02",
+             "--due", "2026-12-31", "--owner", "李四")
+    after = program(workspace, *later, env=COMMIT_DATES)
+    assert after.code == 0 and after.quick, after.err
+
+
+def test_a_cache_that_cannot_be_written_changes_no_answer(chengdong: Run, workspace: Path) -> None:
+    """``.git/zhengdun-cache`` is a file, not a folder (no entry can be read or written, even by
+    root): every answer is the uncached one and recording still works."""
+    root = workspace
+    shutil.rmtree(cache_dir(root))
+    cache_dir(root).write_text("not a folder", encoding="utf-8")
+    for args in [("bulletin", "--month", "2026-06"), ("board", "--format", "csv"),
+                 ("list", "--json"), ("check",), ("check", "--json"), ("log", "chengdong/1")]:
+        assert program(root, *args).seen == uncached(root, args).seen, args
+    done = program(root, "step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02")
+    assert done.code == 0, done.err
+    assert git(root, "status", "--porcelain") == ""
+    assert cache_dir(root).read_text(encoding="utf-8") == "not a folder"

@@ -517,6 +517,11 @@ def _result_key(root: Path, *parts: str) -> str | None:
     return digest.key()
 
 
+def _opt(value: str | None) -> str:
+    """An option's value in a key: an option not given differs from any text typed."""
+    return "\0" if value is None else f"={value}"
+
+
 def _answer(directory: Path | None, parts: tuple[str, ...], target: Path | None, what: str,
             compute: Callable[[], Any]) -> int:
     """A report from the result cache, or computed (and then kept for the next time)."""
@@ -553,8 +558,10 @@ def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
 
     if values["at"] is not None:
         return commands.emit(compute())
-    parts = ("bulletin", values["month"], str(values["number"]), str(values["issued"]),
-             template, str(as_json))
+    if "/" in template or "\\" in template or template.startswith("."):
+        return commands.emit(compute())  # a template file elsewhere: not among the inputs hashed
+    parts = ("bulletin", _opt(values["month"]), _opt(values["number"]), _opt(values["issued"]),
+             _opt(template), str(as_json))
     return _answer(directory, parts, None if as_json else output, "月度通报", compute)
 
 
@@ -572,7 +579,7 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
 
     if values["at"] is not None:
         return commands.emit(compute())
-    parts = ("board", str(values["as_of"]), fmt, str(values["as_json"]))
+    parts = ("board", _opt(values["as_of"]), _opt(fmt), str(values["as_json"]))
     return _answer(directory, parts, output, "挂图作战表", compute)
 
 
@@ -595,7 +602,7 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
 
     if values["at"] is not None:
         return commands.emit(compute())
-    parts = ("list", *map(str, options), ",".join(status), str(within), str(values["as_of"]))
+    parts = ("list", *map(_opt, options), ",".join(status), _opt(within), _opt(values["as_of"]))
     return _answer(directory, parts, None, "", compute)
 
 
