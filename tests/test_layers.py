@@ -180,13 +180,16 @@ def test_a_quick_close_imports_neither_typer_nor_the_models(chengdong: Any,
     assert heavy == []
 
 
-def test_without_a_verdict_close_takes_the_full_path(chengdong: Any, workspace: Path) -> None:
+def test_without_a_verdict_close_checks_the_ledger_with_the_models(chengdong: Any,
+                                                                  workspace: Path) -> None:
+    """No verdict yet: the quick path checks the ledger as check would (models, no Typer)."""
     shutil.rmtree(workspace / ".git" / "zhengdun-cache")
     result, modules = _imported_by_the_program(
         workspace, ["close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20"])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert {"zhengdun.cli", "zhengdun.ledger", "pydantic"} <= modules
-    heavy = sorted(m for m in modules if m.split(".")[0] in ("jinja2", "pypinyin", "ruamel"))
+    assert {"zhengdun.check", "zhengdun.model", "pydantic"} <= modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in (
+        "typer", "jinja2", "pypinyin", "ruamel") or m in ("zhengdun.cli", "zhengdun.ledger"))
     assert heavy == []
 
 

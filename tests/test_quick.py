@@ -386,7 +386,8 @@ def test_a_verdict_is_not_used_on_a_day_before_the_dates_in_the_file(chengdong: 
 
 
 def test_an_edited_config_starts_a_new_verdict_folder(chengdong: Run, workspace: Path) -> None:
-    """After zhengdun.yaml changes (committed), the first recording goes the full path."""
+    """After zhengdun.yaml changes (committed), the first recording reads the ledger with the
+    models again (no verdict under the new config); the next ones are quick."""
     root = workspace
     assert program(root, "check").code == 0
     first = verdict_folders(root)

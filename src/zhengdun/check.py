@@ -113,3 +113,24 @@ def check_workspace(root: Path) -> CheckReport:
         with contextlib.suppress(UserError):
             report.maintenance = reasons(root)
     return report
+
+
+def judge(root: Path, config_doc: store.Document, doc: store.Document) -> bool:
+    """Check one ledger as ``check`` does, and leave its verdict when it passes.
+
+    For the quick path, on a ledger text that has no verdict yet: cheaper than handing the
+    command to the full CLI, and the verdict serves every later record on the file.
+    """
+    config, found = validate(config_doc, Config, CONFIG_NAME)
+    if config is None or any(f.severity == "error" for f in found):
+        return False
+    display = doc.path.relative_to(root).as_posix()
+    ledger, found = validate(doc, Ledger, display)
+    if ledger is None or any(f.severity == "error" for f in found):
+        return False
+    ws = Workspace(root, config)
+    if any(f.severity == "error"
+           for f in ledger_findings(ledger, config, ws.today(), ws.evidence_problem)):
+        return False
+    Verdicts(root, config_doc.raw).remember(blob_id(doc.raw), latest_date(ledger))
+    return True

@@ -263,12 +263,18 @@ def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planne
                 raise Decline  # the full path names the hand edits and what to do
             config_doc = store.read(root / place.CONFIG_NAME, place.CONFIG_NAME)
             verdicts = cache.Verdicts(root, config_doc.raw)
-            if not verdicts.config_known():
+            if verdicts.dir is None:
                 raise Decline
             config = config_doc.parse().data
             today = clock.today(str(config.get("timezone") or "Asia/Shanghai"))
             doc = store.read(path, rel)
             latest = verdicts.latest(cache.blob_id(doc.raw))
+            if latest is False:  # never checked: check it now, as check would, or hand over
+                from zhengdun.check import judge
+
+                if not judge(root, config_doc, doc):
+                    raise Decline
+                latest = verdicts.latest(cache.blob_id(doc.raw))
             if latest is False or (latest is not None and latest > today):  # type: ignore[operator]
                 raise Decline
             data = doc.parse(keep=True).data
