@@ -455,6 +455,9 @@ REPORTS: list[tuple[str, ...]] = [
     ("list", "--json"),
     ("check",),
     ("check", "--json"),
+    ("show", "chengdong", "--json"),
+    ("list", "--org", "chengdong", "--json"),
+    ("log", "chengdong/1"),
 ]
 
 
@@ -515,6 +518,10 @@ def _answers_are_never_stale(root: Path) -> None:
 
     # a ledger changes: a step (with a new evidence file) on the first open problem
     first_open = json.loads(program(root, "list", "--open", "--json").out)["problems"][0]
+    slug = first_open["ref"].split("/")[0]
+    single = {args: program(root, *args)  # kept in the cache before the ledger changes
+              for args in [("show", slug, "--json"), ("list", "--org", slug, "--json"),
+                           ("log", first_open["ref"])]}
     photo = root / "evidence" / "推进会照片.jpg"
     photo.write_bytes(b"\xff\xd8\xff photo")
     done = program(root, "step", first_open["ref"], "召开专题推进会", "--evidence",
@@ -525,6 +532,11 @@ def _answers_are_never_stale(root: Path) -> None:
         assert after[args].seen == uncached(root, args).seen, args
     for changed in [("board", "--format", "md"), ("list", "--json")]:
         assert after[changed].out != before[changed].out, changed
+    # the single-ledger answers (show, list --org, log) follow that one ledger and HEAD
+    for args, earlier in single.items():
+        answer = program(root, *args)
+        assert answer.seen == uncached(root, args).seen, args
+        assert answer.out != earlier.out, args
 
     # check also answers for what is not in the ledger text: an evidence file, a stray *.yml
     check = ("check",)

@@ -400,9 +400,9 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """显示一个整顿对象的全部台账：责任清单、问题清单及整改进展、销号、督查、验收。"""
-    from zhengdun.queries import show_org
+    from zhengdun.commands import show as run_show
 
-    data = show_org(_workspace(at), org, _day(as_of, "--as-of"))
+    data = run_show(STATE.directory, org, as_of, at)
     if as_json:
         _print_json(data)
         return

@@ -131,6 +131,14 @@ def problems(directory: Path | None, org: str | None, township: str | None,
     return list_problems(workspace(directory, at), flt, day(as_of, "--as-of"))
 
 
+def show(directory: Path | None, org: str, as_of: str | None, at: str | None,
+         ) -> dict[str, Any]:
+    """``zhengdun show``: one organization's whole 台账, as data."""
+    from zhengdun.queries import show_org
+
+    return show_org(workspace(directory, at), org, day(as_of, "--as-of"))
+
+
 def log(directory: Path | None, target: str, as_json: bool) -> Output:
     """``zhengdun log``: the recorded life of an organization or a problem."""
     from zhengdun.timeline import org_log

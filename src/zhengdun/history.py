@@ -426,17 +426,46 @@ class Commit:
         return values[0] if values else None
 
 
-def log(root: Path, paths: Sequence[str] = (), since: str | None = None,
-        max_count: int | None = None, rev: str = "HEAD") -> list[Commit]:
-    """Commits touching ``paths`` (newest first), with the files each changed."""
+def _log_args(paths: Sequence[str], since: str | None, max_count: int | None,
+              rev: str) -> list[str]:
     fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1f"
     args = ["log", "-z", "--raw", "--no-abbrev", "--no-renames", f"--format={fmt}"]
     if since:
         args.append(f"--since={since}")
     if max_count:
         args.append(f"-{max_count}")
-    args += [rev, "--", *paths]
-    result = run(root, *args, check=False)
+    return [*args, rev, "--", *paths]
+
+
+#: ``git log`` processes started ahead by :func:`prefetch_log`, by (root, arguments).
+_PREFETCHED: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
+
+
+def prefetch_log(root: Path, paths: Sequence[str]) -> None:
+    """Start the ``git log`` that :func:`log` will ask for, so that git reads the history
+    while Python loads the models (both take about as long); :func:`log` takes its output."""
+    args = _log_args(paths, None, None, "HEAD")
+    with contextlib.suppress(OSError):
+        _PREFETCHED[(str(root), tuple(args))] = subprocess.Popen(
+            ["git", "-c", "core.quotePath=false", *args], cwd=root, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=_env(), restore_signals=False)
+
+
+def _prefetched(root: Path, args: list[str]) -> subprocess.CompletedProcess[str] | None:
+    process = _PREFETCHED.pop((str(root), tuple(args)), None)
+    if process is None:
+        return None
+    out, err = process.communicate()
+    return subprocess.CompletedProcess(process.args, process.returncode,
+                                       out.decode("utf-8", "replace"),
+                                       err.decode("utf-8", "replace"))
+
+
+def log(root: Path, paths: Sequence[str] = (), since: str | None = None,
+        max_count: int | None = None, rev: str = "HEAD") -> list[Commit]:
+    """Commits touching ``paths`` (newest first), with the files each changed."""
+    args = _log_args(paths, since, max_count, rev)
+    result = _prefetched(root, args) or run(root, *args, check=False)
     if result.returncode != 0:
         if "does not have any commits" in result.stderr or "bad revision" in result.stderr:
             return []

@@ -94,6 +94,7 @@ SPECS: dict[str, Spec] = {
                         "--json": "as_json"}),
     "check": Spec(flags={"--json": "as_json"}),
     "log": Spec(("target",), flags={"--json": "as_json"}),
+    "show": Spec(("org",), {"--as-of": "as_of", "--at": "at"}, flags={"--json": "as_json"}),
 }
 
 
@@ -502,8 +503,11 @@ def _ledger_files(root: Path) -> list[Path]:
     return paths
 
 
-def _result_key(root: Path, *parts: str) -> str | None:
-    """The digest of everything a report is computed from; None when it cannot be told."""
+def _result_key(root: Path, *parts: str, only: str | None = None) -> str | None:
+    """The digest of everything a report is computed from; None when it cannot be told.
+
+    ``only``: the report reads just this organization's ledger (no other file is hashed).
+    """
     from zhengdun import cache, clock, place, resources
 
     if not cache.enabled() or cache.folder(root) is None:
@@ -513,7 +517,8 @@ def _result_key(root: Path, *parts: str) -> str | None:
         today = clock.today(_zone(config_raw))
         digest = cache.Digest(*parts, today.isoformat())
         digest.add_bytes(config_raw)
-        for path in _ledger_files(root):
+        paths = [root / place.LEDGERS / f"{only}.yaml"] if only else _ledger_files(root)
+        for path in paths:
             digest.add(path.name)
             digest.add_bytes(path.read_bytes())
         _folder_bytes(digest, root / place.TEMPLATES)
@@ -523,13 +528,24 @@ def _result_key(root: Path, *parts: str) -> str | None:
     return digest.key()
 
 
+def _exact_slug(root: Path, text: str | None) -> str | None:
+    """``text`` when it is the slug of an existing ledger (then nothing else is read to
+    resolve it); None for a name, a prefix or anything else."""
+    from zhengdun import place
+
+    if text is None or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", text.strip()):
+        return None
+    path = root / place.LEDGERS / f"{text.strip()}.yaml"
+    return text.strip() if path.is_file() and not path.is_symlink() else None
+
+
 def _opt(value: str | None) -> str:
     """An option's value in a key: an option not given differs from any text typed."""
     return "\0" if value is None else f"={value}"
 
 
 def _answer(directory: Path | None, parts: tuple[str, ...], target: Path | None, what: str,
-            compute: Callable[[], Any]) -> int:
+            compute: Callable[[], Any], only: Callable[[Path], str | None] | None = None) -> int:
     """A report from the result cache, or computed (and then kept for the next time)."""
     from zhengdun import cache, place
     from zhengdun.commands import Output, emit
@@ -538,7 +554,7 @@ def _answer(directory: Path | None, parts: tuple[str, ...], target: Path | None,
         root = place.find_root(directory)
     except Exception:
         raise Decline from None
-    key = _result_key(root, *parts)
+    key = _result_key(root, *parts, only=only(root) if only else None)
     if key is not None:
         found = cache.get_result(root, key)
         if found is not None:
@@ -609,7 +625,29 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     if values["at"] is not None:
         return commands.emit(compute())
     parts = ("list", *map(_opt, options), ",".join(status), _opt(within), _opt(values["as_of"]))
-    return _answer(directory, parts, None, "", compute)
+
+    def only(root: Path) -> str | None:  # one organization (no --township): its file alone
+        return _exact_slug(root, options[0]) if options[1] is None else None
+
+    return _answer(directory, parts, None, "", compute, only)
+
+
+def _show(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import commands
+
+    if not values["as_json"]:
+        raise Decline  # the screen view is drawn by rich: the full CLI
+    org, as_of, at = values["org"], values["as_of"], values["at"]
+
+    def compute() -> Any:
+        return commands.Output(commands.json_text(commands.show(directory, org, as_of, at)))
+
+    def only(root: Path) -> str | None:
+        return _exact_slug(root, org)
+
+    if at is not None:
+        return commands.emit(compute())
+    return _answer(directory, ("show", _opt(org), _opt(as_of)), None, "", compute, only)
 
 
 def _log(directory: Path | None, values: dict[str, Any]) -> int:
@@ -622,11 +660,11 @@ def _log(directory: Path | None, values: dict[str, Any]) -> int:
     except Exception:
         raise Decline from None
     key = None
-    slug = target.strip().split("/", 1)[0]
+    slug = _exact_slug(root, target.strip().split("/", 1)[0])
+    if slug is not None:  # git reads the history while the models load
+        history.prefetch_log(root, [f"{place.LEDGERS}/{slug}.yaml"])
     # Only for a slug naming its ledger file: a name or a prefix is resolved among the files.
-    if re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug) and (
-            root / place.LEDGERS / f"{slug}.yaml").is_file() and cache.enabled() \
-            and cache.folder(root) is not None:
+    if slug is not None and cache.enabled() and cache.folder(root) is not None:
         try:
             head = history.head_commit(root)
             config_raw = (root / place.CONFIG_NAME).read_bytes()
@@ -712,4 +750,5 @@ COMMANDS: dict[str, Callable[[Path | None, dict[str, Any]], int]] = {
     "list": _problems,
     "check": _check,
     "log": _log,
+    "show": _show,
 }
