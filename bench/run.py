@@ -516,7 +516,9 @@ def history_benches(ctx: Context) -> list[tuple[Bench, bool]]:
                       lambda i: Trial([[ZHENGDUN, "show", middle["slug"], "--json"]],
                                       one_floor),
                       note=f"ORG = `{middle['slug']}` ({middle['name']}), "
-                           f"{(ctx.root / one).stat().st_size / 1000:.1f} KB"), True))
+                           f"{(ctx.root / one).stat().st_size / 1000:.1f} KB; after the warm-up "
+                           f"`show`/`list --org` answer from the result cache (keyed by that "
+                           f"ledger, the config and the day)"), True))
     out.append((Bench("list --org ORG --json", ctx.size, SHOW,
                       lambda i: Trial([[ZHENGDUN, "list", "--org", middle["slug"], "--json"]],
                                       one_floor)), False))

@@ -677,3 +677,20 @@ def test_a_cache_that_cannot_be_written_changes_no_answer(chengdong: Run, worksp
     assert done.code == 0, done.err
     assert git(root, "status", "--porcelain") == ""
     assert cache_dir(root).read_text(encoding="utf-8") == "not a folder"
+
+
+def test_the_rules_quick_mirrors_have_not_changed_unseen() -> None:
+    """quick's close/step/add check a new record against the rules of the models (the fields
+    of Step, Closure, Problem, Ledger and the rules of ``ledger_findings``), written out again
+    for plain data. When those change, this fails: review ``_close``, ``_step`` and ``_add`` in
+    src/zhengdun/quick.py (anything they do not know must make them decline, so the full path
+    decides), then put the new fingerprint here."""
+    import hashlib
+    import inspect
+
+    from zhengdun import model
+
+    mirrored = (model.ledger_findings, model.Step, model.Closure, model.Reopening,
+                model.Problem, model.Ledger, model.Record, model.parse_day)
+    source = "".join(inspect.getsource(item) for item in mirrored)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == "e141ac881b4e2dc3"

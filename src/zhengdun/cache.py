@@ -11,7 +11,7 @@ Two kinds, both keyed by content so that a key can never name an answer that has
   keyed by a digest of everything the output is computed from: the code, the command and its
   options, the day, ``zhengdun.yaml``, every ledger's and template's bytes; for ``check`` also
   what git says of the files and the repository, and whether each evidence file the ledgers
-  name is there (the list of those names is kept per ledger text: **evidence** entries).
+  name is there (the list of those names per ledger text is kept in an **evidence** index).
 
 Nothing here is needed: a missing, unreadable or corrupt entry is a miss, a failed write is
 ignored, and ``ZHENGDUN_CACHE=off`` turns both off (the tests compare results with and without).
@@ -125,30 +125,30 @@ class Verdicts:
 # --------------------------------------------------------------------------- evidence
 
 
-def _evidence_path(root: Path, blob: str) -> Path | None:
+def evidence_index_path(root: Path) -> Path | None:
+    """The evidence index of this code (what ``check`` read from each ledger text)."""
     base = folder(root) if enabled() else None
-    return base / f"evidence-{code_tag()}" / blob if base is not None else None
+    return base / f"evidence-{code_tag()}" if base is not None else None
 
 
-def evidence_of(root: Path, blob: str) -> list[str] | None:
-    """The evidence paths ``check`` looked at in the ledger text ``blob`` (None: unknown)."""
-    path = _evidence_path(root, blob)
+def evidence_index(root: Path) -> dict[str, list[str]]:
+    """blob id → the evidence paths ``check``'s findings for that ledger text depend on, for
+    the ledger texts of the last ``check`` (empty when unknown)."""
+    path = evidence_index_path(root)
     if path is None:
-        return None
+        return {}
     try:
-        refs = marshal.loads(path.read_bytes())
+        index = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
-        return None
-    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
-        return None
-    return refs
+        return {}
+    return index if isinstance(index, dict) else {}
 
 
-def remember_evidence(root: Path, blob: str, refs: list[str]) -> None:
-    """Record which evidence paths ``check``'s findings for ``blob`` depend on."""
-    path = _evidence_path(root, blob)
-    if path is not None and evidence_of(root, blob) != refs:
-        _write(path, marshal.dumps(refs))
+def save_evidence_index(root: Path, index: dict[str, list[str]]) -> None:
+    """Replace the index (``check`` saves the entries of the ledgers it has just read)."""
+    path = evidence_index_path(root)
+    if path is not None and evidence_index(root) != index:
+        _write(path, marshal.dumps(index))
 
 
 # --------------------------------------------------------------------------- results

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhengdun import history, store
-from zhengdun.cache import Verdicts, blob_id, remember_evidence
+from zhengdun.cache import Verdicts, blob_id, save_evidence_index
 from zhengdun.errors import UserError
 from zhengdun.housekeeping import reasons
 from zhengdun.model import Config, Ledger, evidence_refs, latest_date, ledger_findings
@@ -60,6 +60,7 @@ def check_workspace(root: Path) -> CheckReport:
     ws = Workspace(root, config) if config is not None else None
     verdicts = Verdicts(root, config_doc.raw) if ws is not None and config_doc is not None else None
     names: dict[str, str] = {}
+    evidence: dict[str, list[str]] = {}  # what the findings of each ledger text depend on
     ledgers_dir = root / LEDGERS
     for path in store.iter_ledger_paths(ledgers_dir):
         display = path.relative_to(root).as_posix()
@@ -76,7 +77,7 @@ def check_workspace(root: Path) -> CheckReport:
         report.findings += found
         blob = blob_id(doc.raw)
         if ledger is None or ws is None:
-            remember_evidence(root, blob, [])  # no rule ran: no evidence was looked at
+            evidence[blob] = []  # no rule ran: no evidence was looked at
         if ledger is None:
             continue
         report.organizations += 1
@@ -90,10 +91,11 @@ def check_workspace(root: Path) -> CheckReport:
         if ws is not None:
             rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
             report.findings += locate(doc, display, rules)
-            remember_evidence(root, blob, evidence_refs(ledger))
+            evidence[blob] = evidence_refs(ledger)
             if verdicts is not None and not any(f.severity == "error" for f in found) \
                     and not any(f.severity == "error" for f in rules):
                 verdicts.remember(blob, latest_date(ledger))
+    save_evidence_index(root, evidence)
     for path in sorted(ledgers_dir.iterdir()) if ledgers_dir.is_dir() else []:
         if path.is_file() and path.suffix in (".yml", ".YAML", ".Yaml"):
             report.findings.append(Located(path.relative_to(root).as_posix(), None, None,

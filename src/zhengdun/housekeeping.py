@@ -82,6 +82,14 @@ def _sweep_cache(root: Path) -> int:
         if entry.is_dir() and entry != current:
             removed += sum(1 for _ in entry.iterdir())
             shutil.rmtree(entry, ignore_errors=True)
+    index = cache.evidence_index_path(root)
+    for entry in base.glob("evidence-*"):
+        if entry != index:
+            removed += 1
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
     limit = time.time() - RESULT_DAYS * 86400
     results = base / "results"
     if results.is_dir():

@@ -727,8 +727,9 @@ def _check_key(root: Path, as_json: bool) -> tuple[str, str | None] | None:
         except Exception as exc:
             digest.add(str(exc))
         digest.add("|".join(housekeeping.reasons(root)))
+        index = cache.evidence_index(root)
         for path in _ledger_files(root):
-            refs = cache.evidence_of(root, cache.blob_id(path.read_bytes()))
+            refs = index.get(cache.blob_id(path.read_bytes()))
             if refs is None:
                 known = False  # this text was never checked
                 break
