@@ -1003,3 +1003,28 @@ def test_lock_timeout(base: Run, root: Path, monkeypatch: pytest.MonkeyPatch,
                                    "请等它结束后重试"])
     result = base(*args)
     assert result.exit_code == 0, result.output
+
+
+# --------------------------------------------------------------------------- found in review
+
+
+def test_evidence_inside_the_git_folder_is_refused(base: Run, root: Path) -> None:
+    refused(base, root, ["step", "chengdong/1", "补充材料", "--evidence", ".git/HEAD"],
+            ["佐证材料 .git/HEAD 在 .git 文件夹中", "evidence/ 文件夹"])
+
+
+@pytest.mark.skipif(os.uname().sysname == "Darwin", reason="macOS refuses such file names")
+def test_evidence_with_a_file_name_that_is_not_utf8_is_refused(base: Run, root: Path) -> None:
+    name = os.fsdecode(b"\xb2\xe2\xca\xd4.jpg")  # GBK bytes, not UTF-8
+    (root / "evidence" / name).write_bytes(b"\xff\xd8\xff photo")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "照片")
+    refused(base, root, ["step", "chengdong/1", "补充材料", "--evidence", f"evidence/{name}"],
+            ["不是 UTF-8 编码", "改成中文或英文的正常文件名"])
+
+
+def test_a_pinned_day_that_is_not_a_date(base: Run, root: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHENGDUN_TODAY", "明天")
+    refused(base, root, ["step", "chengdong/1", "召开会议"],
+            ["环境变量 ZHENGDUN_TODAY 的值“明天”不是日期", "unset ZHENGDUN_TODAY"])

@@ -480,6 +480,10 @@ def test_the_result_cache_on_the_demo_county(demo_copy: Path) -> None:
 def _answers_are_the_same_every_way(root: Path) -> None:
     """No cache == cold == warm == the full CLI, byte for byte, exit code included."""
     shutil.rmtree(cache_dir(root), ignore_errors=True)
+    # check keeps answers from its second run on: the first learns which evidence files the
+    # ledgers name (part of the key), and nothing is kept that it could not check before
+    first = program(root, "check")
+    assert first.code == 0 and not result_files(root)
     for args in REPORTS:
         without = uncached(root, args)
         stored = len(result_files(root))
@@ -694,3 +698,75 @@ def test_the_rules_quick_mirrors_have_not_changed_unseen() -> None:
                 model.Problem, model.Ledger, model.Record, model.parse_day)
     source = "".join(inspect.getsource(item) for item in mirrored)
     assert hashlib.sha256(source.encode()).hexdigest()[:16] == "e141ac881b4e2dc3"
+
+
+# --------------------------------------------------------------------------- found in review
+
+
+def test_a_refused_quick_command_leaves_the_index_alone(chengdong: Run, workspace: Path,
+                                                        tmp_path: Path) -> None:
+    """A change staged by hand, the file itself back as committed: a refused step (a date in
+    the future) must not touch git's index, as the full path does not."""
+    assert program(workspace, "check").code == 0
+    ledger = workspace / "ledgers" / "chengdong.yaml"
+    original = ledger.read_bytes()
+    ledger.write_bytes(original + b"# staged note\n")
+    git(workspace, "add", "ledgers/chengdong.yaml")
+    ledger.write_bytes(original)
+    one, other = twin(workspace, tmp_path, "quick"), twin(workspace, tmp_path, "full")
+    args = ("step", "chengdong/1", "召开会议", "--on", "2099-01-01")
+    assert program(one, *args).seen == program(other, *args, env=QUICK_OFF).seen
+    for root in (one, other):
+        assert git(root, "diff", "--cached", "--name-only") == "ledgers/chengdong.yaml\n"
+
+
+def test_without_git_the_quick_path_says_what_the_full_path_says(chengdong: Run,
+                                                                 workspace: Path) -> None:
+    shutil.rmtree(workspace / ".git")
+    for args in (("step", "chengdong/1", "召开会议", "--on", "2099-01-01"),
+                 ("step", "chengdong/1", "召开会议")):
+        assert program(workspace, *args).seen == program(workspace, *args, env=QUICK_OFF).seen
+
+
+def test_a_linked_ledgers_folder_is_never_answered_from_the_cache(chengdong: Run,
+                                                                  workspace: Path) -> None:
+    for args in (("show", "chengdong", "--json"), ("list", "--org", "chengdong", "--json")):
+        assert program(workspace, *args).code == 0  # kept in the cache
+    (workspace / "ledgers").rename(workspace.parent / "台账文件")
+    (workspace / "ledgers").symlink_to(workspace.parent / "台账文件")
+    for args in (("show", "chengdong", "--json"), ("list", "--org", "chengdong", "--json"),
+                 ("list", "--json")):
+        answer = program(workspace, *args)
+        assert answer.seen == uncached(workspace, args).seen, args
+        assert answer.code == 1, args
+
+
+def test_a_linked_template_folder_is_never_answered_from_the_cache(
+        chengdong: Run, workspace: Path, tmp_path: Path) -> None:
+    shipped = Path(__file__).resolve().parents[1] / "templates" / "bulletin.md.j2"
+    outside = tmp_path / "公共模板"
+    outside.mkdir()
+    (outside / "落款.j2").write_text("（一）\n", encoding="utf-8")
+    (workspace / "templates" / "common").symlink_to(outside)
+    (workspace / "templates" / "bulletin.md.j2").write_text(
+        shipped.read_text("utf-8") + '{% include "common/落款.j2" %}', encoding="utf-8")
+    args = ("bulletin", "--month", "2026-06")
+    assert program(workspace, *args).out.endswith("（一）\n")
+    (outside / "落款.j2").write_text("（二）\n", encoding="utf-8")
+    again = program(workspace, *args)
+    assert again.out.endswith("（二）\n") and again.seen == uncached(workspace, args).seen
+
+
+def test_the_timezone_of_the_key_is_read_by_the_yaml_parser(chengdong: Run,
+                                                            workspace: Path) -> None:
+    """A line starting with ``timezone:`` inside a quoted text is not the timezone."""
+    config = workspace / "zhengdun.yaml"
+    text = config.read_text("utf-8")
+    config.write_text(text + 'next_steps: "一是加快整改，\n  二是\ntimezone: Pacific/Kiritimati"\n',
+                      encoding="utf-8")
+    git(workspace, "commit", "-qam", "下步要求")
+    assert program(workspace, "check").code == 0
+    for _ in range(2):
+        assert program(workspace, "bulletin", "--month", "2026-06").code == 0
+    zones = {p.read_text("utf-8") for p in cache_dir(workspace).glob("zone-*")}
+    assert zones == {"Asia/Shanghai"}

@@ -911,3 +911,10 @@ def test_peek_top_scalar(tmp_path: Path) -> None:
     assert store.peek_top_scalar(path, "name") is None
     path.write_text("name: 城东 # 注释\n", encoding="utf-8")
     assert store.peek_top_scalar(path, "name") is None
+
+
+@pytest.mark.parametrize("text", ["+.Inf", "+.INF", "-.Inf", "-.INF", "+.inf", ".NaN"])
+def test_yaml_float_words_are_quoted(text: str) -> None:
+    """YAML 1.2 reads these as numbers: written quoted, they come back as the text."""
+    assert store.scalar(text).startswith('"')
+    assert store.parse(f"k: {store.scalar(text)}\n").data == {"k": text}

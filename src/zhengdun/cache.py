@@ -68,6 +68,11 @@ def code_tag() -> str:
     return _CODE
 
 
+def write_entry(path: Path, data: bytes) -> None:
+    """Write a cache entry whole or not at all; a failure only costs a later miss."""
+    _write(path, data)
+
+
 def _write(path: Path, data: bytes) -> None:
     """Write ``data`` whole or not at all; any failure only costs a later miss."""
     with contextlib.suppress(OSError):

@@ -17,5 +17,12 @@ def today(timezone: str = "Asia/Shanghai") -> date:
     """The current day in ``timezone`` (or the day pinned by ``ZHENGDUN_TODAY``)."""
     pinned = os.environ.get(TODAY_ENV)
     if pinned:
-        return date.fromisoformat(pinned)
+        try:
+            return date.fromisoformat(pinned)
+        except ValueError:
+            from zhengdun.errors import UserError
+
+            raise UserError(f"环境变量 {TODAY_ENV} 的值“{pinned}”不是日期",
+                            f"应写成 YYYY-MM-DD（只用于测试和演示），或取消它：unset {TODAY_ENV}"
+                            ) from None
     return datetime.now(ZoneInfo(timezone)).date()

@@ -122,4 +122,12 @@ def evidence_ref(root: Path, typed: str, cwd: Path | None = None) -> str:
     if not full.is_file():
         raise UserError(f"找不到佐证材料 {typed}",
                         "请检查文件名和路径（路径相对于当前文件夹）")
-    return full.relative_to(resolved_root).as_posix()
+    rel = full.relative_to(resolved_root).as_posix()
+    if rel.split("/", 1)[0] == ".git":
+        raise UserError(f"佐证材料 {typed} 在 .git 文件夹中，那是 git 自己的文件",
+                        f"请把佐证材料放在工作区的 {EVIDENCE}/ 文件夹中，再引用它")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in rel):
+        raise UserError(f"佐证材料的文件名 {rel.encode('utf-8', 'surrogateescape')!r} 不是 UTF-8 编码，"
+                        "无法写入台账",
+                        "请把文件改成中文或英文的正常文件名（例如在文件管理器中重命名）后再引用")
+    return rel

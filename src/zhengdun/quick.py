@@ -242,18 +242,31 @@ Planner = Callable[[dict[str, Any], dict[str, Any], date, list[str]], _Plan]
 
 
 def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planner,
-            as_json: bool = False) -> int:
-    """The quick ``_record`` of :mod:`zhengdun.ledger`: same lock, refusals, splice, commit."""
+            as_json: bool = False, ready: Callable[[dict[str, Any], date], None] | None = None,
+            ) -> int:
+    """The quick ``_record`` of :mod:`zhengdun.ledger`: same lock, refusals, splice, commit.
+
+    ``ready(config, today)`` checks the command's own values, as the full path does before it
+    takes the lock (so that declining leaves even git's index as it was).
+    """
     from zhengdun import cache, clock, faults, history, place, store
 
     try:
         root = place.find_root(directory)
         files = [place.evidence_ref(root, item) for item in evidence]
+        config_doc = store.read(root / place.CONFIG_NAME, place.CONFIG_NAME)
+        config = config_doc.parse().data
+        if not isinstance(config, dict):
+            raise Decline
+        today = clock.today(str(config.get("timezone") or "Asia/Shanghai"))
+        if ready is not None:
+            ready(config, today)
     except Exception:
         raise Decline from None
     path = root / place.LEDGERS / f"{slug}.yaml"
     rel = f"{place.LEDGERS}/{slug}.yaml"
-    if not path.is_file() or (root / place.LEDGERS).is_symlink() or path.is_symlink():
+    if not path.is_file() or (root / place.LEDGERS).is_symlink() or path.is_symlink() \
+            or history.git_dir(root) is None:
         raise Decline
     with place.lock(root):
         try:
@@ -262,12 +275,11 @@ def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planne
             states = {s.path: s for s in history.resync_index(root, history.status(root, watched))}
             if rel in states or place.CONFIG_NAME in states:
                 raise Decline  # the full path names the hand edits and what to do
-            config_doc = store.read(root / place.CONFIG_NAME, place.CONFIG_NAME)
+            if store.read(root / place.CONFIG_NAME, place.CONFIG_NAME).raw != config_doc.raw:
+                raise Decline  # changed since it was read above
             verdicts = cache.Verdicts(root, config_doc.raw)
             if verdicts.dir is None:
                 raise Decline
-            config = config_doc.parse().data
-            today = clock.today(str(config.get("timezone") or "Asia/Shanghai"))
             doc = store.read(path, rel)
             latest = verdicts.latest(cache.blob_id(doc.raw))
             if latest is False:  # never checked: check it now, as check would, or hand over
@@ -351,6 +363,10 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
         _text(verified_by)
     on = _day(values["on"])
 
+    def ready(config: dict[str, Any], today: date) -> None:
+        if on is not None and on > today:
+            raise Decline
+
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:
         day = on or today
@@ -374,7 +390,7 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
                      store.Append(("problems", index), "closures", item, [item]),
                      _appended(data, index, "closures", item), day)
 
-    return _record(directory, slug, values["evidence"], plan)
+    return _record(directory, slug, values["evidence"], plan, ready=ready)
 
 
 def _step(directory: Path | None, values: dict[str, Any]) -> int:
@@ -383,6 +399,10 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
     slug, number = _ref(values["ref"])
     text = _text(values["text"])
     on = _day(values["on"])
+
+    def ready(config: dict[str, Any], today: date) -> None:
+        if on is not None and on > today:
+            raise Decline
 
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:
@@ -400,7 +420,7 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
                      store.Append(("problems", index), "steps", item, [item]),
                      _appended(data, index, "steps", item), day)
 
-    return _record(directory, slug, values["evidence"], plan)
+    return _record(directory, slug, values["evidence"], plan, ready=ready)
 
 
 def _add(directory: Path | None, values: dict[str, Any]) -> int:
@@ -416,8 +436,7 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
     due = _day(values["due"])
     found = _day(values["found"])
 
-    def plan(data: dict[str, Any], config: dict[str, Any], today: date,
-             files: list[str]) -> _Plan:
+    def ready(config: dict[str, Any], today: date) -> None:
         catalog = config.get("categories")
         if not isinstance(catalog, dict) or category not in {str(k) for k in catalog}:
             raise Decline
@@ -427,6 +446,11 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
         found_on = found or today
         if found_on > today or due is None or due < found_on:
             raise Decline
+
+    def plan(data: dict[str, Any], config: dict[str, Any], today: date,
+             files: list[str]) -> _Plan:
+        ready(config, today)
+        found_on = found or today
         problems = _list(data, "problems")
         for accepted in _list(data, "acceptances"):
             # 合格 on or after the day the problem is found, with the problem open: refused
@@ -449,7 +473,7 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
                      store.Append((), "problems", item, [item]),
                      {**data, "problems": [*problems, plain]}, found_on, {"ref": ref})
 
-    return _record(directory, org, [], plan, values["as_json"])
+    return _record(directory, org, [], plan, values["as_json"], ready)
 
 
 # --------------------------------------------------------------------------- reports
@@ -460,29 +484,46 @@ def _folder_bytes(digest: Any, folder: Path) -> None:
     if not folder.is_dir():
         digest.add("-")
         return
+    if folder.is_symlink():
+        raise ValueError(folder)
     for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            raise ValueError(path)  # a linked file or folder: its content may live anywhere
         if path.is_file():
             digest.add(path.relative_to(folder).as_posix())
             digest.add_bytes(path.read_bytes())
 
 
-def _zone(config_raw: bytes) -> str:
-    """The workspace timezone, from the config's plain ``timezone:`` line when it has one."""
-    text = config_raw.decode("utf-8-sig")
-    if "timezone" not in text:
-        return "Asia/Shanghai"
-    for line in text.split("\n"):
-        if line.startswith("timezone:"):
-            value = line[len("timezone:"):].strip()
-            if value and value[0] not in "\"'|>&*!{[#" and " #" not in value:
-                return value
-            break
-    from zhengdun import store  # written some other way: read it properly
+def _zone(root: Path, config_raw: bytes) -> str | None:
+    """The workspace timezone as the YAML parser reads ``zhengdun.yaml`` (kept per config text
+    in the cache, so that an answer from the cache needs no YAML library); None: not known."""
+    from zhengdun import cache
 
-    data = store.parse(text).data
+    base = cache.folder(root)
+    if base is None:
+        return None
+    entry = base / f"zone-{cache.blob_id(config_raw)}"
+    try:
+        return entry.read_text(encoding="utf-8") or None
+    except (OSError, ValueError):
+        return None
+
+
+def _learn_zone(root: Path, config_raw: bytes) -> str | None:
+    """Read the timezone with the YAML parser and keep it for :func:`_zone`."""
+    from zhengdun import cache, store
+
+    base = cache.folder(root) if cache.enabled() else None
+    if base is None:
+        return None
+    try:
+        data = store.parse(store.decode(config_raw, "zhengdun.yaml")[0]).data
+    except Exception:
+        return None
     zone = data.get("timezone", "Asia/Shanghai") if isinstance(data, dict) else None
-    if not isinstance(zone, str):
-        raise ValueError(zone)
+    if not isinstance(zone, str) or not zone:
+        return None
+    cache.write_entry(base / f"zone-{cache.blob_id(config_raw)}", zone.encode("utf-8"))
     return zone
 
 
@@ -514,9 +555,14 @@ def _result_key(root: Path, *parts: str, only: str | None = None) -> str | None:
         return None
     try:
         config_raw = (root / place.CONFIG_NAME).read_bytes()
-        today = clock.today(_zone(config_raw))
+        zone = _zone(root, config_raw) or _learn_zone(root, config_raw)
+        if zone is None:
+            return None
+        today = clock.today(zone)
         digest = cache.Digest(*parts, today.isoformat())
         digest.add_bytes(config_raw)
+        if only and (root / place.LEDGERS).is_symlink():
+            return None  # the full read refuses a linked folder and says why
         paths = [root / place.LEDGERS / f"{only}.yaml"] if only else _ledger_files(root)
         for path in paths:
             digest.add(path.name)
@@ -562,7 +608,9 @@ def _answer(directory: Path | None, parts: tuple[str, ...], target: Path | None,
     out = compute()
     if not isinstance(out, Output):
         raise TypeError(out)
-    if key is not None and out.code == 0:
+    # kept only if every input is still what it was before: nothing moved while it ran
+    if key is not None and out.code == 0 \
+            and _result_key(root, *parts, only=only(root) if only else None) == key:
         cache.put_result(root, key, out.text, out.code)
     return emit(out)
 
@@ -661,22 +709,22 @@ def _log(directory: Path | None, values: dict[str, Any]) -> int:
         raise Decline from None
     key = None
     slug = _exact_slug(root, target.strip().split("/", 1)[0])
+    try:  # before git log starts: a commit landing meanwhile then shows as a moved HEAD
+        head = history.head_commit(root) if slug is not None else ""
+        config_raw = (root / place.CONFIG_NAME).read_bytes()
+    except Exception:
+        head = ""
     if slug is not None:  # git reads the history while the models load
         history.prefetch_log(root, [f"{place.LEDGERS}/{slug}.yaml"])
     # Only for a slug naming its ledger file: a name or a prefix is resolved among the files.
-    if slug is not None and cache.enabled() and cache.folder(root) is not None:
-        try:
-            head = history.head_commit(root)
-            config_raw = (root / place.CONFIG_NAME).read_bytes()
-        except Exception:
-            head = ""
-        if len(head) == 40:
-            digest = cache.Digest("log", target, str(as_json), head)
-            digest.add_bytes(config_raw)
-            key = digest.key()
-            found = cache.get_result(root, key)
-            if found is not None:
-                return commands.emit(commands.Output(found[0], code=found[1]))
+    if slug is not None and len(head) == 40 and cache.enabled() \
+            and cache.folder(root) is not None:
+        digest = cache.Digest("log", target, str(as_json), head)
+        digest.add_bytes(config_raw)
+        key = digest.key()
+        found = cache.get_result(root, key)
+        if found is not None:
+            return commands.emit(commands.Output(found[0], code=found[1]))
     out = commands.log(directory, target, as_json)
     if key is not None and history.head_commit(root) == head:
         cache.put_result(root, key, out.text, out.code)
@@ -697,10 +745,11 @@ def _check(directory: Path | None, values: dict[str, Any]) -> int:
         if found is not None:
             return commands.emit(commands.Output(found[0], code=found[1]))
     out = commands.check(directory, as_json)
-    after = _check_key(root, as_json)  # the evidence each ledger names is known now
-    if before is not None and after is not None and after[1] is not None \
-            and after[0] == before[0]:  # and nothing moved while check ran
-        cache.put_result(root, after[1], out.text, out.code)
+    after = _check_key(root, as_json)
+    # kept only if every input (evidence files included) is what it was before check ran;
+    # the first check of these texts tells which evidence files they name: kept next time
+    if before is not None and before[1] is not None and after == before:
+        cache.put_result(root, before[1], out.text, out.code)
     return commands.emit(out)
 
 

@@ -494,7 +494,8 @@ _DATEISH = re.compile(r"\d{4}-\d\d?-\d\d?(?:[Tt ].*)?")
 _WORDS = {
     "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE",
     "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
-    "~", "<<", "=", ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN",
+    "~", "<<", "=", ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", "+.inf", "+.Inf",
+    "+.INF", ".nan", ".NaN", ".NAN",
 }
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _KEY = re.compile(r"[a-z_][a-z0-9_]*")  # our own keys: read as text by YAML 1.2, never quoted
