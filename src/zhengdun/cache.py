@@ -69,12 +69,7 @@ def code_tag() -> str:
 
 
 def write_entry(path: Path, data: bytes) -> None:
-    """Write a cache entry whole or not at all; a failure only costs a later miss."""
-    _write(path, data)
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write ``data`` whole or not at all; any failure only costs a later miss."""
+    """Write a cache entry whole or not at all; any failure only costs a later miss."""
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -124,7 +119,7 @@ class Verdicts:
     def remember(self, blob: str, latest: date | None) -> None:
         """Record that ``blob`` passed every check (``latest``: the latest date it holds)."""
         if self.dir is not None and self.latest(blob) != latest:
-            _write(self.dir / blob, (latest.isoformat() if latest else "").encode("ascii"))
+            write_entry(self.dir / blob, (latest.isoformat() if latest else "").encode("ascii"))
 
 
 # --------------------------------------------------------------------------- evidence
@@ -153,7 +148,7 @@ def save_evidence_index(root: Path, index: dict[str, list[str]]) -> None:
     """Replace the index (``check`` saves the entries of the ledgers it has just read)."""
     path = evidence_index_path(root)
     if path is not None and evidence_index(root) != index:
-        _write(path, marshal.dumps(index))
+        write_entry(path, marshal.dumps(index))
 
 
 # --------------------------------------------------------------------------- results
@@ -202,4 +197,4 @@ def put_result(root: Path, key: str, text: str, code: int) -> None:
     """Store (text, exit code) for ``key``."""
     path = _result_path(root, key)
     if path is not None:
-        _write(path, marshal.dumps((text, code)))
+        write_entry(path, marshal.dumps((text, code)))

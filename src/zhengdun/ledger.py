@@ -39,7 +39,15 @@ from zhengdun.model import (
     latest_date,
     ledger_findings,
 )
-from zhengdun.place import CONFIG_NAME, EVIDENCE, LEDGERS, SLUG_RE, TEMPLATES
+from zhengdun.place import (
+    CONFIG_NAME,
+    EVIDENCE,
+    LEDGERS,
+    SLUG_RE,
+    TEMPLATES,
+    put_back,
+    write_and_commit,
+)
 from zhengdun.workspace import (
     LoadedLedger,
     Located,
@@ -212,43 +220,17 @@ def _record(ws: Workspace, slug: str, action: str, ref: str | Callable[[Ledger],
                 return False
 
         text = store.apply_edits(loaded.doc, edits, accept)
-        faults.point("before-write")
         written = loaded.doc.encode(text)
-        kept = store.write_atomic(path, written, rel, keep_old=True)
-        faults.point("after-rename")
         new_evidence = [p for p in evidence if p in states]
-        try:
-            commit = history.commit(ws.root, [rel, *new_evidence],
-                                    history.message(action, ref if isinstance(ref, str)
-                                                    else ref(new), summary),
-                                    new_paths=[p for p in new_evidence if states[p].untracked])
-        except BaseException as failure:
-            _put_back(path, loaded.doc.raw, rel, kept, failure)
-            raise
-        store.discard(kept)
+        commit = write_and_commit(
+            ws.root, path, rel, loaded.doc.raw, written,
+            history.message(action, ref if isinstance(ref, str) else ref(new), summary),
+            new_evidence, [p for p in new_evidence if states[p].untracked])
         if ws.config_raw is not None:  # what was just checked need not be checked again
             from zhengdun.cache import Verdicts, blob_id
 
             Verdicts(ws.root, ws.config_raw).remember(blob_id(written), latest_date(new))
     return commit, new
-
-
-def _put_back(path: Path, raw: bytes | None, rel: str, kept: Path | None,
-              failure: BaseException) -> None:
-    """After a failed commit, the file as it was (``raw``; None: it did not exist).
-
-    If even that fails, the clerk must not read "文件未改动": say that the file holds the new,
-    unrecorded version, and how to record or discard it once the cause is dealt with.
-    """
-    try:
-        store.restore(path, raw, rel, kept)
-    except UserError as exc:
-        why = failure.message if isinstance(failure, UserError) else "命令被中断"
-        discard = f"git checkout -- {rel} 放弃" if raw is not None else f"删除 {rel} 放弃"
-        raise UserError(f"{why}；而且 {rel} 没能恢复原样（{exc.message}）：文件中已是这次的新内容，"
-                        "但尚未记录到历史中",
-                        f"请先处理上述问题（例如清理磁盘空间），再运行 zhengdun commit -m \"说明\" "
-                        f"记录，或运行 {discard}") from None
 
 
 def _problem_ref(ws: Workspace, ref: str) -> tuple[str, int]:
@@ -341,7 +323,7 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
             commit = history.commit(ws.root, [rel], history.message("org-add", slug, name),
                                     new_paths=[rel])
         except BaseException as failure:
-            _put_back(path, None, rel, None, failure)
+            put_back(path, None, rel, None, failure)
             raise
     return Receipt("org-add", slug, commit, f"已登记 {name}（简称 {slug}，文件 {rel}）",
                    {"slug": slug, "file": rel})

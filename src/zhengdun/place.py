@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -131,3 +131,46 @@ def evidence_ref(root: Path, typed: str, cwd: Path | None = None) -> str:
                         "无法写入台账",
                         "请把文件改成中文或英文的正常文件名（例如在文件管理器中重命名）后再引用")
     return rel
+
+
+def write_and_commit(root: Path, path: Path, rel: str, old: bytes, new: bytes, message: str,
+                     evidence: Sequence[str], untracked: Sequence[str]) -> str:
+    """Replace a ledger file and commit it with the evidence files named; returns the commit.
+
+    The one way a recording reaches the disk and the history (the full path and ``quick``):
+    the write is atomic and keeps the old version, so that a failed commit puts it back.
+    ``evidence``: new or changed evidence files to commit with it (``untracked``: of those,
+    the ones git does not know yet).
+    """
+    from zhengdun import faults, history, store
+
+    faults.point("before-write")
+    kept = store.write_atomic(path, new, rel, keep_old=True)
+    faults.point("after-rename")
+    try:
+        commit = history.commit(root, [rel, *evidence], message, new_paths=untracked)
+    except BaseException as failure:
+        put_back(path, old, rel, kept, failure)
+        raise
+    store.discard(kept)
+    return commit
+
+
+def put_back(path: Path, raw: bytes | None, rel: str, kept: Path | None,
+             failure: BaseException) -> None:
+    """After a failed commit, the file as it was (``raw``; None: it did not exist).
+
+    If even that fails, the clerk must not read "文件未改动": say that the file holds the new,
+    unrecorded version, and how to record or discard it once the cause is dealt with.
+    """
+    from zhengdun import store
+
+    try:
+        store.restore(path, raw, rel, kept)
+    except UserError as exc:
+        why = failure.message if isinstance(failure, UserError) else "命令被中断"
+        discard = f"git checkout -- {rel} 放弃" if raw is not None else f"删除 {rel} 放弃"
+        raise UserError(f"{why}；而且 {rel} 没能恢复原样（{exc.message}）：文件中已是这次的新内容，"
+                        "但尚未记录到历史中",
+                        f"请先处理上述问题（例如清理磁盘空间），再运行 zhengdun commit -m \"说明\" "
+                        f"记录，或运行 {discard}") from None

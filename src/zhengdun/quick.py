@@ -169,7 +169,7 @@ def run(args: list[str]) -> int:
 # --------------------------------------------------------------------------- recording
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_REF = re.compile(r"([a-z0-9][a-z0-9-]{0,63})/([0-9]{1,9})")
+_REF = re.compile(r"([^/]+)/([0-9]{1,9})")
 
 
 def _day(value: str | None) -> date | None:
@@ -249,7 +249,7 @@ def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planne
     ``ready(config, today)`` checks the command's own values, as the full path does before it
     takes the lock (so that declining leaves even git's index as it was).
     """
-    from zhengdun import cache, clock, faults, history, place, store
+    from zhengdun import cache, clock, history, place, store
 
     try:
         root = place.find_root(directory)
@@ -302,21 +302,12 @@ def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planne
             raise
         except Exception:
             raise Decline from None
-        faults.point("before-write")
         written = doc.encode(text)
-        kept = store.write_atomic(path, written, rel, keep_old=True)
-        faults.point("after-rename")
         new_files = [p for p in files if p in states]
-        try:
-            commit = history.commit(root, [rel, *new_files],
-                                    history.message(todo.action, todo.ref, todo.summary),
-                                    new_paths=[p for p in new_files if states[p].untracked])
-        except BaseException as failure:
-            from zhengdun.ledger import _put_back
-
-            _put_back(path, doc.raw, rel, kept, failure)
-            raise
-        store.discard(kept)
+        commit = place.write_and_commit(
+            root, path, rel, doc.raw, written,
+            history.message(todo.action, todo.ref, todo.summary),
+            new_files, [p for p in new_files if states[p].untracked])
         newest = todo.on if latest is None or todo.on > latest else latest  # type: ignore[operator]
         verdicts.remember(cache.blob_id(written), newest)  # type: ignore[arg-type]
     if as_json:
@@ -336,6 +327,27 @@ def _problem_at(data: dict[str, Any], number: int) -> tuple[int, dict[str, Any]]
     raise Decline
 
 
+def _dated_in(data: dict[str, Any], number: int, day: date, today: date,
+              ) -> tuple[int, dict[str, Any]]:
+    """Problem ``number`` and its index, when an event on ``day`` may be added to it: not in
+    the future, not before the problem was found, not before its last step."""
+    index, problem = _problem_at(data, number)
+    if day > today or day < _day_of(problem.get("found_on")):
+        raise Decline
+    if any(day < _day_of(s.get("on")) for s in _list(problem, "steps")):
+        raise Decline
+    return index, problem
+
+
+def _not_after_today(on: date | None) -> Callable[[dict[str, Any], date], None]:
+    """The check of ``--on`` made before the lock, as the full path makes it first."""
+    def ready(config: dict[str, Any], today: date) -> None:
+        if on is not None and on > today:
+            raise Decline
+
+    return ready
+
+
 def _appended(data: dict[str, Any], index: int, key: str, item: dict[str, Any]) -> Any:
     """The plain data the file must read as after appending ``item``."""
     plain = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in item.items()}
@@ -347,8 +359,10 @@ def _appended(data: dict[str, Any], index: int, key: str, item: dict[str, Any]) 
 
 
 def _ref(value: str) -> tuple[str, int]:
+    from zhengdun.place import SLUG_RE
+
     match = _REF.fullmatch(value.strip())
-    if not match:
+    if not match or not SLUG_RE.fullmatch(match[1]):
         raise Decline
     return match[1], int(match[2])
 
@@ -363,19 +377,11 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
         _text(verified_by)
     on = _day(values["on"])
 
-    def ready(config: dict[str, Any], today: date) -> None:
-        if on is not None and on > today:
-            raise Decline
-
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:
         day = on or today
-        index, problem = _problem_at(data, number)
+        index, problem = _dated_in(data, number, day, today)
         closures = _list(problem, "closures")
-        if day > today or day < _day_of(problem.get("found_on")):
-            raise Decline
-        if any(day < _day_of(s.get("on")) for s in _list(problem, "steps")):
-            raise Decline
         if closures:
             reopened = closures[-1].get("reopened")
             if not isinstance(reopened, dict) or day < _day_of(reopened.get("on")):
@@ -390,7 +396,7 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
                      store.Append(("problems", index), "closures", item, [item]),
                      _appended(data, index, "closures", item), day)
 
-    return _record(directory, slug, values["evidence"], plan, ready=ready)
+    return _record(directory, slug, values["evidence"], plan, ready=_not_after_today(on))
 
 
 def _step(directory: Path | None, values: dict[str, Any]) -> int:
@@ -400,18 +406,10 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
     text = _text(values["text"])
     on = _day(values["on"])
 
-    def ready(config: dict[str, Any], today: date) -> None:
-        if on is not None and on > today:
-            raise Decline
-
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:
         day = on or today
-        index, problem = _problem_at(data, number)
-        if day > today or day < _day_of(problem.get("found_on")):
-            raise Decline
-        if any(day < _day_of(s.get("on")) for s in _list(problem, "steps")):
-            raise Decline
+        index, _ = _dated_in(data, number, day, today)
         item: dict[str, Any] = {"on": day, "text": text}
         if files:
             item["evidence"] = files
@@ -420,14 +418,15 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
                      store.Append(("problems", index), "steps", item, [item]),
                      _appended(data, index, "steps", item), day)
 
-    return _record(directory, slug, values["evidence"], plan, ready=ready)
+    return _record(directory, slug, values["evidence"], plan, ready=_not_after_today(on))
 
 
 def _add(directory: Path | None, values: dict[str, Any]) -> int:
     from zhengdun import store
+    from zhengdun.place import SLUG_RE
 
     org = values["org"].strip()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", org):
+    if not SLUG_RE.fullmatch(org):
         raise Decline  # a name or a prefix: the full path resolves it
     title = _text(values["title"])
     owner = _text(values["owner"])
@@ -579,7 +578,7 @@ def _exact_slug(root: Path, text: str | None) -> str | None:
     resolve it); None for a name, a prefix or anything else."""
     from zhengdun import place
 
-    if text is None or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", text.strip()):
+    if text is None or not place.SLUG_RE.fullmatch(text.strip()):
         return None
     path = root / place.LEDGERS / f"{text.strip()}.yaml"
     return text.strip() if path.is_file() and not path.is_symlink() else None
