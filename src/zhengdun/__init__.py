@@ -3,4 +3,24 @@ party organizations (软弱涣散基层党组织整顿), with git as the audit t
 
 from __future__ import annotations
 
+import sys
+
 __version__ = "0.1.0"
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    """Ctrl-C while the program is still importing: nothing can have been written yet, so
+    say so and leave at once (a KeyboardInterrupt here would print a traceback)."""
+    import os
+
+    os.write(2, "\n已中断。\n".encode())
+    os._exit(130)
+
+
+# Only when this is the program (the ``zhengdun`` script, or ``python -m zhengdun``, whose
+# ``argv[0]`` is "-m" while the package loads), never for a library import such as the tests':
+# the entry point sets the usual handler back as soon as it runs (``quick._main``).
+if sys.argv and (sys.argv[0] == "-m" or sys.argv[0].rsplit("/", 1)[-1] == "zhengdun"):
+    import signal
+
+    signal.signal(signal.SIGINT, _interrupted_while_loading)

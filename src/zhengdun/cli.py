@@ -24,8 +24,8 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import typer
 from typer.core import TyperGroup
 
-from zhengdun import __version__
-from zhengdun.errors import UserError, report_error
+from zhengdun import __version__, boundary
+from zhengdun.errors import UserError
 
 if TYPE_CHECKING:
     from zhengdun.workspace import Workspace
@@ -125,6 +125,7 @@ class ZhengdunGroup(TyperGroup):
         from typer._click import exceptions as click_exc
 
         argv = list(sys.argv[1:] if args is None else args)
+        boundary.begin()
         _localize_commands(self)
         if len(argv) <= 1 or "--help" in argv or "-h" in argv:
             _localize_help()  # help may be shown: a bare command or a group without subcommand
@@ -133,6 +134,8 @@ class ZhengdunGroup(TyperGroup):
                                   standalone_mode=False, windows_expand_args=windows_expand_args,
                                   **extra)
             code = result if isinstance(result, int) else 0
+            if code == 130:  # Typer's silent answer to a Ctrl-C outside a command body
+                code = boundary.interrupted()
         except click_exc.NoArgsIsHelpError:
             code = 0  # the help has been shown: that is the whole answer
         except click_exc.UsageError as exc:
@@ -144,35 +147,28 @@ class ZhengdunGroup(TyperGroup):
             problem = _translate_usage(exc.format_message()).rstrip(".")
             sys.stderr.write(f"错误：{problem}\n{hint}\n")
             code = 2
-        except typer.Abort:
-            sys.stderr.write("已中断。\n")
-            code = 130
+        except typer.Abort:  # Ctrl-C at a prompt (click turns it into Abort)
+            code = boundary.interrupted()
         except UserError as exc:  # raised outside a command body (e.g. while parsing)
-            report_error(exc)
+            boundary.report_error(exc)
             code = 1
         except KeyboardInterrupt:
-            sys.stderr.write("\n已中断，台账未改动。\n")
-            code = 130
+            code = boundary.interrupted()
         if standalone_mode:
             sys.exit(code)
         return code
 
 
 def guarded(func: F) -> F:
-    """Run a command body: a :class:`UserError` becomes its message on stderr and exit 1."""
+    """Run a command body through the one boundary (:func:`zhengdun.boundary.guarded`)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except UserError as exc:
-            report_error(exc)
-            raise typer.Exit(1) from None
-        except BrokenPipeError:
-            raise typer.Exit(0) from None
-        except KeyboardInterrupt:
-            sys.stderr.write("\n已中断。\n")
-            raise typer.Exit(130) from None
+        returned: list[Any] = []
+        code = boundary.guarded(lambda: returned.append(func(*args, **kwargs)))
+        if code:
+            raise typer.Exit(code)
+        return returned[0] if returned else None
 
     return wrapper  # type: ignore[return-value]
 

@@ -1,12 +1,11 @@
 """The exceptions zhengdun raises. One root, one user-facing branch.
 
-The CLI has a single boundary that turns a :class:`UserError` into its message on stderr and
-exit code 1. Messages are written for the clerk: what is wrong, then what to do.
+One boundary (:mod:`zhengdun.boundary`) turns a :class:`UserError` into its message on stderr
+and exit code 1; this module only carries the data. Messages are written for the clerk: what is wrong, then what to do.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 
@@ -50,14 +49,3 @@ class GitError(UserError):
 class LockTimeout(UserError):
     """Another zhengdun command holds the workspace lock for too long."""
 
-
-def report_error(exc: UserError) -> None:
-    """``错误：…`` on stderr: the message, a data error's findings, and the hint."""
-    lines = [f"错误：{exc.message}"]
-    if isinstance(exc, DataError):
-        from zhengdun.console import format_findings
-
-        lines.append(format_findings(exc.findings))  # type: ignore[arg-type]
-    if exc.hint:
-        lines.append(exc.hint)
-    sys.stderr.write("\n".join(lines) + "\n")

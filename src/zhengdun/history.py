@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from zhengdun import faults
+from zhengdun import faults, interrupts
 from zhengdun.errors import GitError
 
 TRAILER_ACTION = "Zhengdun-Action"
@@ -201,28 +201,76 @@ def message(action: str, ref: str, summary: str, extra_refs: Sequence[str] = (),
 def commit(root: Path, paths: Sequence[str], text: str, new_paths: Sequence[str] = ()) -> str:
     """Commit exactly ``paths`` with message ``text``; returns the new commit id.
 
-    On failure the index is as it was before and a :class:`GitError` says why; the caller
-    restores the files themselves.
+    On failure the index is as it was before and a :class:`GitError` says why (or
+    ``KeyboardInterrupt`` when Ctrl-C stopped git before it committed); the caller restores the
+    files themselves. Once git has moved HEAD the commit stands, even if git was interrupted
+    afterwards (a slow ``post-commit`` hook): see :mod:`zhengdun.interrupts`.
     """
+    before = _head_if_any(root)
+    interrupts.hold()
     try:
         if new_paths:
             added = run(root, "add", "--", *new_paths, check=False)
             if added.returncode != 0:
                 raise _commit_error(root, added.stderr)
         faults.point("before-commit")
-        result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", "--", *paths,
-                     input=text, check=False)
+        if interrupts.received():  # Ctrl-C before git was asked to commit: stop here
+            raise KeyboardInterrupt
+        made = _run_commit(root, before, ["--", *paths], text, paths)
     except BaseException:
-        _unstage_uncommitted(root, new_paths)  # interrupted (Ctrl-C): leave no half-added file
+        interrupts.release()
+        _unstage_uncommitted(root, new_paths)  # leave no half-added file
         raise
-    if result.returncode != 0:
-        # A failed ``git commit -- paths`` leaves the index as it was; only what ``git add``
-        # staged above is taken out again (what the clerk had staged stays staged).
-        if new_paths:
-            run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *new_paths, check=False)
-        raise _commit_error(root, result.stderr + result.stdout)
     faults.point("after-commit")
-    return head_commit(root)
+    return made
+
+
+def _run_commit(root: Path, before: str | None, args: Sequence[str], text: str,
+                paths: Sequence[str]) -> str:
+    """``git commit ARGS`` with Ctrl-C held; the new commit id once HEAD holds it.
+
+    git's exit code is not the test: killed by a Ctrl-C typed at the terminal (it shares the
+    process group) while a ``post-commit`` hook runs, git exits by the signal after it moved
+    HEAD. What counts is whether HEAD is now a new commit on top of ``before``.
+    """
+    result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", *args,
+                 input=text, check=False)
+    if result.returncode == 0:
+        return head_commit(root)
+    made = _landed(root, before)
+    if made is not None:
+        # git died after it moved HEAD, perhaps before it wrote its index: the files already
+        # equal HEAD, so their index entries are put back to it (best effort).
+        with contextlib.suppress(Exception):
+            run(root, "reset", "-q", "--", *paths, check=False)
+        return made
+    if interrupts.received() or result.returncode < 0:
+        raise KeyboardInterrupt
+    raise _commit_error(root, result.stderr + result.stdout)
+
+
+def _head_if_any(root: Path) -> str | None:
+    """HEAD's commit id, or None in a repository without commits."""
+    gdir = git_dir(root)
+    if gdir is not None:
+        with contextlib.suppress(OSError):
+            head = (gdir / "HEAD").read_text(encoding="utf-8").strip()
+            if head.startswith("ref: ") and (gdir / head[5:]).is_file():
+                return head_commit(root)
+    found = run(root, "rev-parse", "-q", "--verify", "HEAD", check=False).stdout.strip()
+    return found or None
+
+
+def _landed(root: Path, before: str | None) -> str | None:
+    """The commit git made on top of ``before``, if HEAD is now one (else None)."""
+    found = run(root, "rev-list", "--parents", "-n", "1", "HEAD", check=False)
+    ids = found.stdout.split()
+    if found.returncode != 0 or not ids or ids[0] == before:
+        return None
+    parents = ids[1:]
+    if parents == ([before] if before is not None else []):
+        return ids[0]
+    return None
 
 
 def _unstage_uncommitted(root: Path, new_paths: Sequence[str]) -> None:
@@ -504,10 +552,15 @@ def commit_revert(root: Path, paths: Sequence[str], text: str) -> str:
     if absent:  # --ignore-unmatch: an interrupted undo may have staged the removal already
         _stage(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *absent)
     faults.point("before-commit")
-    result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", input=text,
-                 check=False)
-    if result.returncode != 0:
-        raise _commit_error(root, result.stderr + result.stdout)
+    before = _head_if_any(root)
+    interrupts.hold()
+    try:
+        if interrupts.received():
+            raise KeyboardInterrupt
+        _run_commit(root, before, [], text, paths)
+    except BaseException:
+        interrupts.release()
+        raise
     # git's commit ends the revert itself; make sure, as nothing else would.
     run(root, "update-ref", "--no-deref", "-d", "REVERT_HEAD", check=False)
     faults.point("after-commit")

@@ -163,8 +163,9 @@ def put_back(path: Path, raw: bytes | None, rel: str, kept: Path | None,
     If even that fails, the clerk must not read "文件未改动": say that the file holds the new,
     unrecorded version, and how to record or discard it once the cause is dealt with.
     """
-    from zhengdun import store
+    from zhengdun import interrupts, store
 
+    interrupts.hold()  # a second Ctrl-C must not cut the putting back in half
     try:
         store.restore(path, raw, rel, kept)
     except UserError as exc:

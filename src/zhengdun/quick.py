@@ -24,7 +24,9 @@ from __future__ import annotations
 import gc
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,7 +42,27 @@ class Decline(Exception):
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        # Ctrl-C before any command began (while the program loads): nothing was written.
+        from zhengdun.boundary import interrupted
+
+        raise SystemExit(interrupted()) from None
+    except SystemExit:
+        # The answer has been given: a Ctrl-C from now until the process ends changes nothing
+        # (without this, one arriving during the interpreter's shutdown kills it by the signal
+        # after a success was printed).
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise
+
+
+def _main(args: list[str]) -> NoReturn:
+    # Ctrl-C from here on is a KeyboardInterrupt that the boundary reports (until now the
+    # early handler of ``zhengdun/__init__.py`` answered it).
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     # A command lives for a moment and builds few reference cycles, but reads up to millions
     # of small objects: the cyclic collector would walk them again and again (a third of a
     # report's time). Reference counting still frees everything as usual.
@@ -152,18 +174,9 @@ def run(args: list[str]) -> int:
     if not args or args[0] not in SPECS:
         raise Decline
     values = parse(SPECS[args[0]], args[1:])
-    from zhengdun.errors import UserError, report_error
+    from zhengdun.boundary import guarded
 
-    try:
-        return COMMANDS[args[0]](directory, values)
-    except UserError as exc:
-        report_error(exc)
-        return 1
-    except BrokenPipeError:
-        return 0
-    except KeyboardInterrupt:
-        sys.stderr.write("\n已中断。\n")
-        return 130
+    return guarded(lambda: COMMANDS[args[0]](directory, values))
 
 
 # --------------------------------------------------------------------------- recording
