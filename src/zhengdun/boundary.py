@@ -44,8 +44,9 @@ def interrupted() -> int:
 
 
 def begin() -> None:
-    """A new command begins (the tests run many in one process): nothing said yet."""
+    """A new command begins (the tests run many in one process): nothing said or held yet."""
     _told.clear()
+    interrupts.release()
 
 
 def guarded(body: Callable[[], int | None]) -> int:

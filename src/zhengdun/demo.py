@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from zhengdun import interrupts, store
 from zhengdun import ledger as ops
-from zhengdun import store
 from zhengdun.errors import UserError
 from zhengdun.model import Acceptance, Config, Ledger, Visit
 from zhengdun.place import CONFIG_NAME
@@ -178,6 +178,7 @@ def build_demo(folder: Path, progress: Callable[[int, int], None] | None = None)
         ws = Workspace(root, loaded_config, fixed_today=event.entered)
         with _dated(event.entered, minute, f"{event.township}党建办"):
             event.apply(ws)
+        interrupts.checkpoint()
         if progress is not None:
             progress(done, len(events))
     # ``init`` and then one commit per event: every operation makes exactly one.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,8 +37,12 @@ def _env() -> dict[str, str]:
 
 
 def run(root: Path, *args: str, input: str | None = None, check: bool = True,
-        ) -> subprocess.CompletedProcess[str]:
-    """Run ``git -C root ARGS``; a missing git program becomes a clear message."""
+        committing: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run ``git -C root ARGS``; a missing git program becomes a clear message.
+
+    A git killed by Ctrl-C raises ``KeyboardInterrupt``, except for ``git commit`` itself
+    (``committing``), after which only HEAD tells whether the record exists.
+    """
     command = ["git", "-c", "core.quotePath=false", *args]
     try:
         # restore_signals=False: git inherits Python's SIG_IGN for SIGXFSZ, so a file size
@@ -49,6 +54,11 @@ def run(root: Path, *args: str, input: str | None = None, check: bool = True,
     except FileNotFoundError:
         raise GitError("找不到 git 程序，zhengdun 需要用 git 保存修改记录",
                        "请先安装 git（例如 apt install git），并确认 git 命令在 PATH 中") from None
+    if result.returncode == -signal.SIGINT and not committing:
+        # Ctrl-C typed at the terminal reaches git and zhengdun alike: it is this command's,
+        # even while zhengdun holds it (no commit has been made yet: the caller puts back).
+        interrupts.note()
+        raise KeyboardInterrupt
     if check and result.returncode != 0:
         raise GitError(f"git 执行失败：{_first_lines(result.stderr or result.stdout)}",
                        "请在工作区中运行 git status 查看详情")
@@ -218,7 +228,8 @@ def commit(root: Path, paths: Sequence[str], text: str, new_paths: Sequence[str]
             raise KeyboardInterrupt
         made = _run_commit(root, before, ["--", *paths], text, paths)
     except BaseException:
-        interrupts.release()
+        # (Ctrl-C stays held: the caller puts the files back undisturbed; the boundary
+        # releases it.)
         _unstage_uncommitted(root, new_paths)  # leave no half-added file
         raise
     faults.point("after-commit")
@@ -234,11 +245,13 @@ def _run_commit(root: Path, before: str | None, args: Sequence[str], text: str,
     HEAD. What counts is whether HEAD is now a new commit on top of ``before``.
     """
     result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", *args,
-                 input=text, check=False)
+                 input=text, check=False, committing=True)
     if result.returncode == 0:
+        interrupts.shield()
         return head_commit(root)
     made = _landed(root, before)
     if made is not None:
+        interrupts.shield()
         # git died after it moved HEAD, perhaps before it wrote its index: the files already
         # equal HEAD, so their index entries are put back to it (best effort).
         with contextlib.suppress(Exception):
@@ -554,13 +567,9 @@ def commit_revert(root: Path, paths: Sequence[str], text: str) -> str:
     faults.point("before-commit")
     before = _head_if_any(root)
     interrupts.hold()
-    try:
-        if interrupts.received():
-            raise KeyboardInterrupt
-        _run_commit(root, before, [], text, paths)
-    except BaseException:
-        interrupts.release()
-        raise
+    if interrupts.received():
+        raise KeyboardInterrupt
+    _run_commit(root, before, [], text, paths)
     # git's commit ends the revert itself; make sure, as nothing else would.
     run(root, "update-ref", "--no-deref", "-d", "REVERT_HEAD", check=False)
     faults.point("after-commit")

@@ -5,8 +5,8 @@ was recorded. Once git has moved HEAD, the record exists, and putting the file b
 make the working file disagree with the history (``check`` would then call the removal a hand
 edit, and committing it would delete the clerk's record). So from the moment ``git commit``
 starts until the program's boundary has told the clerk what happened, Ctrl-C is only
-remembered (:func:`hold`); the commit's outcome decides, and the boundary reports a success
-as a success (:func:`release`).
+remembered (:func:`hold`, from before the ledger file is replaced); the commit's outcome
+decides, and the boundary reports a success as a success (:func:`release`).
 
 git itself still gets a Ctrl-C typed at the terminal (it is in the same process group, and a
 handler set here is reset to the default in the child): it may die before or after it moved
@@ -40,6 +40,27 @@ def hold() -> None:
     _received = False
 
 
+def shield() -> None:
+    """The record is committed: from now on Ctrl-C is ignored, by this process and by the git
+    programs it still runs (an ignored signal stays ignored across ``exec``), so that the
+    bookkeeping after the commit (``REVERT_HEAD`` removed, the index entry refreshed) is not
+    cut short by a Ctrl-C typed at the terminal."""
+    if _holding:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def holding() -> bool:
+    """Whether Ctrl-C is being held."""
+    return _holding
+
+
+def note() -> None:
+    """A git child died of SIGINT: the Ctrl-C was meant for this command too."""
+    global _received
+    if _holding:
+        _received = True
+
+
 def received() -> bool:
     """Whether a SIGINT arrived while held."""
     return _received
@@ -59,3 +80,10 @@ def release() -> bool:
     _holding = False
     arrived, _received = _received, False
     return arrived
+
+
+def checkpoint() -> None:
+    """Between two recordings of a command that makes many (``demo``): end the hold, and stop
+    here if Ctrl-C came during the last one (which stands: it was committed)."""
+    if release():
+        raise KeyboardInterrupt

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from zhengdun import faults, history, store
+from zhengdun import faults, history, interrupts, store
 from zhengdun.errors import DataError, UserError
 from zhengdun.model import (
     CENTRAL_CATEGORIES,
@@ -316,6 +316,7 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         if path.exists() or path.is_symlink():
             raise UserError(f"{rel} 已经存在", "请用 --slug 指定另一个简称")
         ws.ledgers_dir.mkdir(exist_ok=True)
+        interrupts.hold()  # as in place.write_and_commit: the commit decides
         faults.point("before-write")
         store.write_atomic(path, text.encode(), rel)
         faults.point("after-rename")

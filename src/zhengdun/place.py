@@ -142,8 +142,11 @@ def write_and_commit(root: Path, path: Path, rel: str, old: bytes, new: bytes, m
     ``evidence``: new or changed evidence files to commit with it (``untracked``: of those,
     the ones git does not know yet).
     """
-    from zhengdun import faults, history, store
+    from zhengdun import faults, history, interrupts, store
 
+    # From the moment the file is replaced, Ctrl-C waits for the commit to decide: the file is
+    # put back if git did not commit, kept (and the success reported) if it did.
+    interrupts.hold()
     faults.point("before-write")
     kept = store.write_atomic(path, new, rel, keep_old=True)
     faults.point("after-rename")

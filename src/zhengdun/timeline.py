@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from zhengdun import faults, history, store
+from zhengdun import faults, history, interrupts, store
 from zhengdun.changes import Change, ledger_changes
 from zhengdun.errors import UserError
 from zhengdun.ledger import Receipt
@@ -511,6 +511,7 @@ def _take_back(root: Path, plan: UndoPlan, text: str) -> str:
     """
     files = plan.commit.files
     paths = [f.path for f in files]
+    interrupts.hold()  # as in place.write_and_commit: the commit decides
     faults.point("before-write")
     history.begin_revert(root, plan.commit.id)
     kept: dict[str, Path | None] = {}
