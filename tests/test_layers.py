@@ -75,6 +75,93 @@ def test_the_source_is_where_the_test_looks() -> None:
     assert "zhengdun.ledger.close_problem" in imported("cli")  # imported inside a function
 
 
+#: The layers, from the outside in. A module may import its own layer and the ones below it,
+#: never one above: the front ends parse and print, the services do the clerk's work, the
+#: adapters each wrap one outside thing (YAML, git, Jinja2, the cache folder, the clock,
+#: signals), the core is plain data and rules.
+LAYERS = {
+    "front": {"__main__", "quick", "cli", "boundary", "console", "commands"},
+    "services": {"ledger", "queries", "reports", "check", "timeline", "changes", "demo",
+                 "housekeeping", "workspace"},
+    "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
+                 "interrupts", "resources"},
+    "core": {"model", "errors", "__init__"},
+}
+ORDER = ["front", "services", "adapters", "core"]
+
+
+def ours(module: str) -> set[str]:
+    """The zhengdun modules ``module`` imports, anywhere in the file."""
+    found = set()
+    for name in imported(module):
+        parts = name.split(".")
+        if parts[0] != "zhengdun":
+            continue
+        if len(parts) >= 2 and parts[1] in MODULES:
+            found.add(parts[1])
+        elif len(parts) == 1:
+            found.add("__init__")
+    return found - {module}
+
+
+def layer_of(module: str) -> str:
+    return next(name for name, members in LAYERS.items() if module in members)
+
+
+def test_every_module_has_a_layer() -> None:
+    placed = set().union(*LAYERS.values())
+    assert set(MODULES) == placed, (set(MODULES) - placed, placed - set(MODULES))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_module_imports_a_layer_above_its_own(module: str) -> None:
+    mine = ORDER.index(layer_of(module))
+    above = sorted(m for m in ours(module) if ORDER.index(layer_of(m)) < mine)
+    assert above == [], f"{module} ({layer_of(module)}) imports {above}"
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    """Function-local imports count: a cycle through them is still one module needing another."""
+    assert cycles({m: ours(m) for m in MODULES}) == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
 def test_model_imports_nothing_of_ours() -> None:
     assert uses("model", "zhengdun") == []
 
