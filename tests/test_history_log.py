@@ -104,8 +104,10 @@ def test_log_of_a_problem(county: Dated) -> None:
         ("2026-09-20", "王五", "step", True, [("step_added", None, 10)]),
         ("2026-10-01", "赵六", None, False, [("problem_changed", "owner", 0)]),
         ("2026-10-10", "孙七", "close", True, [("closed", None, 0)]),
-        ("2026-10-16", "周八", "reopen", True, [("reopened", None, 1)]),
+        # one day late is within the workspace's backfill_days (7), as audit counts it
+        ("2026-10-16", "周八", "reopen", True, [("reopened", None, 0)]),
     ]
+    assert [e["recorded_local"] for e in entries][:2] == ["2026-09-10 10:00", "2026-09-20 04:00"]
     ids = commits(county.root)
     assert [e["commit"] for e in entries] == [
         ids["add chengdong/1: 小区停车位不足"], ids["step chengdong/1: 召开居民议事会"],
@@ -135,10 +137,10 @@ def test_log_of_a_problem_as_text(county: Dated) -> None:
     assert "    整改进展 chengdong/1（2026-09-10）：召开居民议事会  ← 补录：事项日期 2026-09-10，晚 10 天记录" \
         in lines
     assert "    问题信息变更 chengdong/1：责任人 王五 → 钱七" in lines
-    # Records entered after their event date are marked: the step (10 days late) and the
-    # reopening (1 day late); nothing else.
-    assert text.count("← 补录") == 2
-    assert "← 补录：事项日期 2026-10-15，晚 1 天记录" in text
+    # Records entered more than backfill_days (7, as audit counts) after their event date are
+    # marked: the step (10 days late); the reopening one day late is not.
+    assert text.count("← 补录") == 1
+    assert "反弹 chengdong/1（2026-10-15）：车位被占" in lines[-1]
 
 
 def test_log_of_an_organization(county: Dated) -> None:
@@ -186,11 +188,13 @@ def test_log_of_an_organization_as_text(county: Dated) -> None:
 
 
 def test_backfill_is_counted_in_beijing_days(county: Dated) -> None:
-    # A step 7 days late, committed at 16:30 UTC (00:30 the next day in Beijing): 8 days.
-    county("2026-10-20T16:30:00+00:00", "step", "chengdong/2", "清理杂物", "--on", "2026-10-14")
+    # A step dated 10-13, committed at 16:30 UTC on 10-20 (00:30 on 10-21 in Beijing): 8 days
+    # late, beyond backfill_days (7); counted in UTC days it would be 7, within it.
+    county("2026-10-20T16:30:00+00:00", "step", "chengdong/2", "清理杂物", "--on", "2026-10-13")
     entries = as_json(county.run("log", "chengdong/2", "--json"))["entries"]
     assert [(e["recorded_day"], e["changes"][0]["backfill_days"]) for e in entries] == [
-        ("2026-09-25", 0), ("2026-10-21", 7)]
+        ("2026-09-25", 0), ("2026-10-21", 8)]
+    assert entries[1]["recorded_local"] == "2026-10-21 00:30"
 
 
 def test_missing_problem_or_organization_is_refused(county: Dated) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from zhengdun.check import CheckReport
@@ -23,7 +24,74 @@ def _console() -> Console:
     """
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    return Console(highlight=False, soft_wrap=False, width=_width())
+
+
+def _width() -> int | None:
+    """The width tables are laid out for: the terminal's on a terminal (None: rich asks it),
+    else wide enough for every column (piped output is not cut: ``COLUMNS`` is often left set
+    by other programs)."""
+    return None if sys.stdout.isatty() else 200
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a screen table: the lower ``keep``, the longer it stays when the screen is
+    narrow; ``wrap`` columns (titles) wrap at word boundaries instead of being dropped."""
+
+    header: str
+    keep: int
+    right: bool = False
+    wrap: bool = False
+
+
+#: the narrowest a wrapping column (a problem's title) may become: 12 Chinese characters
+_WRAP_MIN = 24
+
+
+def _fitted(columns: Sequence[Column], rows: Sequence[Sequence[Any]], width: int,
+            ) -> list[int]:
+    """The indexes of the columns to show so that the table fits in ``width`` cells: columns
+    are left out from the highest ``keep`` down, never the first-kept ones."""
+    from rich.cells import cell_len
+
+    def natural(i: int) -> int:
+        cells = [cell_len(str(row[i])) for row in rows]
+        size = max([cell_len(columns[i].header), *cells])
+        return min(size, _WRAP_MIN) if columns[i].wrap else size
+
+    sizes = [natural(i) for i in range(len(columns))]
+    shown = list(range(len(columns)))
+
+    def total(indexes: list[int]) -> int:
+        return sum(sizes[i] + 3 for i in indexes) + 1  # padding and the rule of each column
+
+    for i in sorted(shown, key=lambda i: -columns[i].keep):
+        if total(shown) <= width or columns[i].keep == 0:
+            break
+        shown.remove(i)
+    return shown
+
+
+def _print_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]],
+                 styles: Sequence[str] | None = None) -> None:
+    """A screen table that fits the terminal: less important columns left out (and named
+    below the table), titles wrapped at a readable width."""
+    out = _console()
+    shown = _fitted(columns, rows, out.width)
+    table = _table(title)
+    for i in shown:
+        column = columns[i]
+        table.add_column(column.header, justify="right" if column.right else "left",
+                         no_wrap=not column.wrap, overflow="fold",
+                         min_width=_WRAP_MIN if column.wrap else None)
+    for n, row in enumerate(rows):
+        table.add_row(*(row[i] for i in shown), style=styles[n] if styles else None)
+    out.print(table)
+    left_out = [columns[i].header for i in range(len(columns)) if i not in shown]
+    if left_out:
+        out.print(f"（屏幕宽 {out.width} 列，未显示：{'、'.join(left_out)}。加宽窗口，或加 --json、"
+                  "--format md 查看全部）", highlight=False)
 
 _STATE_STYLE = {"open": "", "closed": "green", "reopened": "magenta"}
 
@@ -107,22 +175,21 @@ def print_problems(data: dict[str, Any]) -> None:
     """The table of ``zhengdun list``."""
     from rich.text import Text
 
-    _out = _console()
     if not data["problems"]:
         print(f"没有符合条件的问题（按 {data['as_of']} 判断）。")
         return
-    table = _table(f"问题 {data['count']} 个（按 {data['as_of']} 判断）")
-    for header in ("编号", "村(社区)", "问题", "类型", "责任人", "整改时限", "状态", "逾期天数"):
-        table.add_column(header, overflow="fold", no_wrap=header != "问题",
-                         justify="right" if header == "逾期天数" else "left")
+    columns = [Column("编号", 0), Column("村(社区)", 3), Column("问题", 0, wrap=True),
+               Column("类型", 5), Column("责任人", 4), Column("整改时限", 2), Column("状态", 1),
+               Column("逾期天数", 1, right=True)]
+    rows = []
     for row in data["problems"]:
         state = Text(row["state_label"], style=_STATE_STYLE[row["state"]])
         if row["closed_on"]:
             state.append(f" {row['closed_on']}")
         late = Text(str(row["days_overdue"]), style="bold red") if row["overdue"] else Text("")
-        table.add_row(row["ref"], row["org_name"], row["title"], row["category"], row["owner"],
-                      row["due"], state, late)
-    _out.print(table)
+        rows.append((row["ref"], row["org_name"], row["title"], row["category"], row["owner"],
+                     row["due"], state, late))
+    _print_table(f"问题 {data['count']} 个（按 {data['as_of']} 判断）", columns, rows)
 
 
 def print_ledger(data: dict[str, Any]) -> None:
@@ -238,21 +305,21 @@ def maintenance_summary(summary: Any) -> str:
 def print_board(data: dict[str, Any]) -> None:
     """挂图作战 on screen: overdue red, due soon yellow, transformed green."""
 
-    _out = _console()
-    table = _table(f"{data['county']}整顿挂图作战（截至 {data['as_of']}，{data['count']} 个对象）")
-    headers = ("乡镇", "村(社区)", "类别", "类型", "阶段", "问题", "已销号", "未销号", "逾期",
-               "临期", "最近进展", "包联县级领导", "第一书记")
-    for header in headers:
-        numeric = header in ("问题", "已销号", "未销号", "逾期", "临期")
-        table.add_column(header, justify="right" if numeric else "left", no_wrap=True)
-    styles = {"overdue": "red", "due_soon": "yellow", "accepted": "green", "normal": ""}
+    columns = [Column("乡镇", 2), Column("村(社区)", 0), Column("类别", 6), Column("类型", 5),
+               Column("阶段", 1), Column("问题", 3, right=True), Column("已销号", 3, right=True),
+               Column("未销号", 2, right=True), Column("逾期", 1, right=True),
+               Column("临期", 4, right=True), Column("最近进展", 4), Column("包联县级领导", 7),
+               Column("第一书记", 7)]
+    colours = {"overdue": "red", "due_soon": "yellow", "accepted": "green", "normal": ""}
+    rows, styles = [], []
     for row in data["organizations"]:
-        style = styles[row["status"]]
-        table.add_row(row["township"], row["name"], row["kind"], "、".join(row["categories"]),
-                      row["stage"], str(row["problems"]), str(row["closed"]), str(row["open"]),
-                      str(row["overdue"]), str(row["due_soon"]), row["last_activity"] or "—",
-                      row["county_leader"] or "", row["first_secretary"] or "", style=style)
-    _out.print(table)
+        styles.append(colours[row["status"]])
+        rows.append((row["township"], row["name"], row["kind"], "、".join(row["categories"]),
+                     row["stage"], str(row["problems"]), str(row["closed"]), str(row["open"]),
+                     str(row["overdue"]), str(row["due_soon"]), row["last_activity"] or "—",
+                     row["county_leader"] or "", row["first_secretary"] or ""))
+    _print_table(f"{data['county']}整顿挂图作战（截至 {data['as_of']}，{data['count']} 个对象）",
+                 columns, rows, styles)
 
 
 def format_diff(data: dict[str, Any], markdown: bool = False) -> str:
@@ -295,7 +362,7 @@ def format_log(data: dict[str, Any]) -> str:
     for entry in data["entries"]:
         how = entry["action"] or "手工修改（未经 zhengdun）"
         lines.append("")
-        lines.append(f"{entry['recorded'][:16].replace('T', ' ')}  {entry['author']}  [{how}]  "
+        lines.append(f"{entry['recorded_local']}  {entry['author']}  [{how}]  "
                      f"{entry['commit'][:8]}")
         for change in entry["changes"]:
             late = (f"  ← 补录：事项日期 {change['event_date']}，晚 {change['backfill_days']} 天记录"

@@ -212,6 +212,22 @@ def _local_day(stamp: str, zone: ZoneInfo) -> date:
     return datetime.fromisoformat(stamp).astimezone(zone).date()
 
 
+def local_time(stamp: str, zone: str | ZoneInfo) -> str:
+    """A commit's time as the clerk reads it: in the workspace timezone, to the minute."""
+    where = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return datetime.fromisoformat(stamp).astimezone(where).strftime("%Y-%m-%d %H:%M")
+
+
+def late_entry(change: Change, recorded: date, limit: int) -> int:
+    """补录: how many days after its event date ``change`` was recorded, when that is more than
+    ``limit`` (the workspace's ``backfill_days``); 0 otherwise. ``log`` and ``audit`` both ask."""
+    if change.event_date is None or change.kind == "org_added" or not (
+            change.kind.endswith("_added") or change.kind in ("closed", "reopened")):
+        return 0
+    late = (recorded - change.event_date).days
+    return late if late > limit else 0
+
+
 def _versions(ws: Workspace, commits: list[history.Commit], path: str,
               ) -> dict[str, Ledger | None]:
     blobs = [b for c in commits for f in c.files if f.path == path for b in (f.old, f.new)]
@@ -247,12 +263,11 @@ def org_log(ws: Workspace, target: str) -> dict[str, Any]:
         lines = []
         for change in changes:
             item = change.to_json()
-            late = (recorded - change.event_date).days if change.event_date else 0
-            item["backfill_days"] = late if late > 0 and change.kind.endswith(
-                ("_added", "closed", "reopened")) else 0
+            item["backfill_days"] = late_entry(change, recorded, ws.config.backfill_days)
             lines.append(item)
         entries.append({
             "commit": commit.id, "recorded": commit.authored, "recorded_day": recorded.isoformat(),
+            "recorded_local": local_time(commit.authored, zone),
             "author": commit.author, "email": commit.email, "subject": commit.subject,
             "action": commit.action, "by_zhengdun": commit.action is not None,
             "changes": lines,
@@ -356,14 +371,11 @@ def audit(ws: Workspace, since: date | None = None,
                     kind = "altered" if change.kind.endswith("_altered") else "removed"
                     findings.append(AuditFinding(kind, True, change.describe(), change.ref,
                                                  **base))
-                elif (change.kind.endswith("_added") or change.kind in ("closed", "reopened")) \
-                        and change.event_date is not None and change.kind != "org_added":
-                    late = (recorded - change.event_date).days
-                    if late > limit:
-                        findings.append(AuditFinding(
-                            "backfill", False,
-                            f"{change.describe()}：{recorded} 才记录，晚于事项日期 {late} 天",
-                            change.ref, **base))
+                elif late := late_entry(change, recorded, limit):
+                    findings.append(AuditFinding(
+                        "backfill", False,
+                        f"{change.describe()}：{recorded} 才记录，晚于事项日期 {late} 天",
+                        change.ref, **base))
     findings += _closure_quality(ws)
     findings.sort(key=lambda f: (not f.serious, f.recorded or "", f.ref))
     counts: dict[str, int] = {}
@@ -432,10 +444,12 @@ class UndoPlan:
     changes: list[Change]
     blobs: dict[str, bytes] = field(default_factory=dict)  # the commit's file versions
     resuming: bool = False  # an earlier undo of this commit was interrupted
+    zone: str = "Asia/Shanghai"  # the workspace's, for the time shown
 
     def describe(self) -> str:
         lines = [f"将撤销：{self.commit.subject}",
-                 f"  记录于 {self.commit.authored}，记录人 {self.commit.author}"]
+                 f"  记录于 {local_time(self.commit.authored, self.zone)}，"
+                 f"记录人 {self.commit.author}"]
         if self.resuming:
             lines.append("  （上一次撤销这条记录时被中断，这次接着完成）")
         lines += [f"  - {c.describe()}" for c in self.changes]
@@ -469,7 +483,7 @@ def plan_undo(ws: Workspace) -> UndoPlan:
             slug = file.path[len(LEDGERS) + 1:-5]
             changes += ledger_changes(slug, _ledger_from(raw.get(file.old), file.path),
                                       _ledger_from(raw.get(file.new), file.path))
-    return UndoPlan(commit, changes, raw, resuming)
+    return UndoPlan(commit, changes, raw, resuming, ws.config.timezone)
 
 
 def _half_undone(root: Path, files: list[history.FileChange], raw: dict[str, bytes],
