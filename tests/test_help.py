@@ -119,3 +119,12 @@ def test_help_usage_line_is_chinese(tmp_path: Path) -> None:
     result: Any = Run(tmp_path)("step", "--help")
     assert "Usage:" not in result.stdout
     assert "[OPTIONS]" not in result.stdout
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
+def test_help_shows_no_type_noise(nowhere: Path, path: tuple[str, ...], command: Any) -> None:
+    """No ``<bool>`` beside a flag, no ``<str>``/``<path>``/``<int>`` beside anything: options
+    with a value show their Chinese metavar, flags and arguments nothing."""
+    result = Run(nowhere)(*path, "--help")
+    assert result.exit_code == 0
+    assert not re.search(r"<(bool|str|path|int|float|text)>", result.output), result.output

@@ -102,6 +102,7 @@ def _localize_help() -> None:
 
         usage_zh._zh = True  # type: ignore[attr-defined]
         formatting.HelpFormatter.write_usage = usage_zh  # type: ignore[method-assign]
+    _quiet_help_types()
     original = click_core.Command.get_help_option
     if getattr(original, "_zh", False):
         return
@@ -114,6 +115,26 @@ def _localize_help() -> None:
 
     get_help_option._zh = True  # type: ignore[attr-defined]
     click_core.Command.get_help_option = get_help_option  # type: ignore[method-assign]
+
+
+def _quiet_help_types() -> None:
+    """No ``<bool>`` beside a flag nor ``<str>`` beside an argument in ``--help``: the
+    argument's name already says what to write, and a flag takes no value."""
+    from typer import core as typer_core
+
+    shown = typer_core.TyperOption.display_type_rich
+    if getattr(shown, "_zh", False):
+        return
+
+    def option_type(self: Any, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    def argument_type(self: Any, ctx: Any) -> str | None:
+        return None
+
+    option_type._zh = True  # type: ignore[attr-defined]
+    typer_core.TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    typer_core.TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign]
 
 
 class ZhengdunGroup(TyperGroup):
@@ -208,7 +229,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     directory: Annotated[Path | None, typer.Option(
-        "-C", help="在指定的工作区中运行（默认：从当前文件夹向上查找）", show_default=False)] = None,
+        "-C", metavar="目录", help="在指定的工作区中运行（默认：从当前文件夹向上查找）", show_default=False)] = None,
     version: Annotated[bool, typer.Option(
         "--version", help="显示版本号并退出", callback=_version, is_eager=True)] = False,
 ) -> None:
