@@ -21,11 +21,12 @@ from processes import ZHENGDUN, environment
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def on_terminal(root: Path, *args: str, columns: int) -> str:
+def on_terminal(root: Path, *args: str, columns: int, rows: int = 50,
+                **extra: str) -> str:
     """Run zhengdun with its stdout on a pseudo-terminal ``columns`` wide; the screen text."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
-    env = environment(TERM="xterm-256color")
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = environment(**{"TERM": "xterm-256color", "ZHENGDUN_PAGER": "cat", **extra})
     env.pop("COLUMNS", None)
     env.pop("LINES", None)
     process = subprocess.Popen([str(ZHENGDUN), *args], cwd=root, env=env, stdout=follower,
@@ -45,7 +46,7 @@ def on_terminal(root: Path, *args: str, columns: int) -> str:
             break
         chunks.append(chunk)
     os.close(leader)
-    assert process.wait(60) == 0, process.stderr.read() if process.stderr else ""
+    assert process.wait(60) in (0, 1), process.stderr.read() if process.stderr else ""
     return ANSI.sub("", b"".join(chunks).decode("utf-8").replace("\r\n", "\n"))
 
 
@@ -120,3 +121,21 @@ def test_log_and_undo_show_times_in_the_workspace_timezone(county: Path, tmp_pat
     undo = subprocess.run([str(ZHENGDUN), "undo"], cwd=county, env=environment(),
                           capture_output=True, text=True, input="")
     assert "记录于 2026-11-21 07:30，" in undo.stdout, undo
+
+
+PAGER = "sed 's/^/PAGED:/'"  # a pager that shows it was used
+
+
+@pytest.mark.parametrize("command", [("log", "城东社区"), ("show", "城东社区"),
+                                     ("diff", "2026-09-30", "2026-10-31"), ("audit",)])
+def test_long_output_goes_through_a_pager_on_a_terminal(county: Path,
+                                                        command: tuple[str, ...]) -> None:
+    screen = on_terminal(county, *command, columns=100, rows=10, ZHENGDUN_PAGER=PAGER)
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert len(lines) > 10 and all(line.startswith("PAGED:") for line in lines), lines[:5]
+    # piped, or short enough for the screen: no pager
+    piped = subprocess.run([str(ZHENGDUN), *command], cwd=county, capture_output=True,
+                           text=True, env=environment(ZHENGDUN_PAGER=PAGER))
+    assert "PAGED:" not in piped.stdout and piped.stdout.strip()
+    tall = on_terminal(county, *command, columns=100, rows=1000, ZHENGDUN_PAGER=PAGER)
+    assert "PAGED:" not in tall

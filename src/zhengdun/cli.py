@@ -812,9 +812,9 @@ def diff(
     if as_json:
         _print_json(data)
         return
-    from zhengdun.console import format_diff
+    from zhengdun.console import format_diff, write_long
 
-    sys.stdout.write(format_diff(data, markdown=fmt == "md"))
+    write_long(format_diff(data, markdown=fmt == "md"))
 
 
 @app.command("log")
@@ -856,9 +856,9 @@ def audit(
     if as_json:
         _print_json(data)
     else:
-        from zhengdun.console import format_audit
+        from zhengdun.console import format_audit, write_long
 
-        sys.stdout.write(format_audit(data))
+        write_long(format_audit(data))
     if data["serious"]:
         raise typer.Exit(1)
 

@@ -27,12 +27,18 @@ class Output:
     target: Path | None = None
     what: str = ""  # 月度通报, 挂图作战表…: named in the "已生成…" line when written to a file
     code: int = 0
+    paged: bool = False  # long text (log, diff, audit): through a pager on a terminal
 
 
 def emit(out: Output) -> int:
     """Print ``out`` or write it to its file; returns the exit code."""
     if out.target is None:
-        sys.stdout.write(out.text)
+        if out.paged:
+            from zhengdun.console import write_long
+
+            write_long(out.text)
+        else:
+            sys.stdout.write(out.text)
         sys.stdout.flush()
         return out.code
     from zhengdun.store import write_atomic
@@ -148,7 +154,7 @@ def log(directory: Path | None, target: str, as_json: bool) -> Output:
         return Output(json_text(data))
     from zhengdun.console import format_log
 
-    return Output(format_log(data))
+    return Output(format_log(data), paged=True)
 
 
 def check(directory: Path | None, as_json: bool) -> Output:

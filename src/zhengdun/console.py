@@ -34,6 +34,50 @@ def _width() -> int | None:
     return None if sys.stdout.isatty() else 200
 
 
+
+def page(text: str) -> bool:
+    """Show ``text`` through a pager, as git does, when it is longer than the terminal;
+    False (nothing shown) when not on a terminal, short enough, or no pager is to be had.
+
+    The pager is ``ZHENGDUN_PAGER``, else ``PAGER``, else ``less`` with git's ``LESS=FRX``
+    (quit if one screen, keep colours, leave the text on the screen); ``cat`` or an empty value
+    turns paging off.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    if not text or not sys.stdout.isatty():
+        return False
+    if text.count("\n") < shutil.get_terminal_size().lines - 1:
+        return False
+    command = os.environ.get("ZHENGDUN_PAGER", os.environ.get("PAGER"))
+    if command is None:
+        if shutil.which("less") is None:
+            return False
+        command = "less"
+    if command.strip() in ("", "cat"):
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    try:
+        pager.communicate(text.encode("utf-8"))
+    except (BrokenPipeError, KeyboardInterrupt):  # the clerk quit the pager early
+        pager.wait()
+    return True
+
+
+def write_long(text: str) -> None:
+    """Long output (diff, log, audit, show): paged on a terminal, else written as it is."""
+    if not page(text):
+        sys.stdout.write(text)
+
 @dataclass(frozen=True)
 class Column:
     """A column of a screen table: the lower ``keep``, the longer it stays when the screen is
@@ -193,12 +237,17 @@ def print_problems(data: dict[str, Any]) -> None:
 
 
 def print_ledger(data: dict[str, Any]) -> None:
-    """One organization's whole 台账 (``zhengdun show``)."""
+    """One organization's whole 台账 (``zhengdun show``), paged on a terminal."""
+    out = _console()
+    with out.capture() as captured:
+        _ledger_lines(out, data)
+    write_long(captured.get())
+
+
+def _ledger_lines(out: Console, data: dict[str, Any]) -> None:
     from rich.text import Text
 
-    _out = _console()
     summary = data["summary"]
-    out = _out
     out.print(Text(f"{data['name']}（{data['slug']}）", style="bold"))
     out.print(*[f"{data['township']} · {data['kind']} · 认定于 {data['designated_on']} · "
               f"阶段：{summary['stage']} · 文件 {data['file']}"], soft_wrap=True)
