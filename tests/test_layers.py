@@ -84,7 +84,7 @@ LAYERS = {
     "services": {"ledger", "queries", "reports", "check", "timeline", "changes", "demo",
                  "housekeeping", "workspace"},
     "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
-                 "interrupts", "resources"},
+                 "interrupts", "resources", "pager"},
     "core": {"model", "errors", "__init__"},
 }
 ORDER = ["front", "services", "adapters", "core"]
@@ -178,8 +178,9 @@ def test_only_store_imports_yaml_libraries(module: str) -> None:
     assert uses(module, "yaml", "ruamel", "_ruamel_yaml", "strictyaml") == []
 
 
-@pytest.mark.parametrize("module", [m for m in MODULES if m != "history"])
+@pytest.mark.parametrize("module", [m for m in MODULES if m not in ("history", "pager")])
 def test_only_history_runs_git(module: str) -> None:
+    """No other program is started outside history (git) and pager (``less``)."""
     assert uses(module, "subprocess", "asyncio.subprocess", "pty", "git", "pygit2",
                 "dulwich", "sh", "plumbum") == []
     calls = sorted({_call_name(node.func) for node in ast.walk(tree(module))
@@ -289,3 +290,10 @@ def test_a_report_answered_from_the_cache_imports_no_models(chengdong: Any,
     again, warm = _imported_by_the_program(workspace, argv)
     assert again.returncode == 0 and again.stdout == first.stdout
     assert not {m.split(".")[0] for m in warm} & {"typer", "pydantic", "jinja2", "rich"}
+
+
+def test_the_pager_runs_no_git() -> None:
+    assert uses("pager", "zhengdun") == []
+    vectors = [node for node in ast.walk(tree("pager"))
+               if isinstance(node, ast.Constant) and node.value == "git"]
+    assert vectors == []

@@ -72,6 +72,25 @@ def _command_path(group: Any, argv: list[str]) -> str:
     return " ".join(path)
 
 
+_COMPLETION_HELP = {
+    "install_completion": "为当前使用的 shell（bash、zsh、fish）安装命令补全：按 Tab 键补全命令、"
+                          "村(社区)简称和问题编号；安装后重新打开终端生效",
+    "show_completion": "显示命令补全脚本（可自行加入 shell 的配置文件）",
+}
+
+
+def _chinese_completion_options() -> tuple[Any, Any]:
+    """Typer's ``--install-completion`` / ``--show-completion``, with Chinese help."""
+    params: tuple[Any, Any] = _typer_completion_options()
+    for param in params:
+        param.help = _COMPLETION_HELP.get(param.name or "", param.help)
+    return params
+
+
+_typer_completion_options = typer.main.get_install_completion_arguments
+typer.main.get_install_completion_arguments = _chinese_completion_options
+
+
 def _localize_commands(command: Any) -> None:
     """``[选项]`` and ``命令 [参数]...`` in every usage line."""
     if getattr(command, "options_metavar", None) == "[OPTIONS]":
@@ -137,6 +156,44 @@ def _quiet_help_types() -> None:
     typer_core.TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign]
 
 
+def _ledger_slugs(incomplete: str) -> list[str]:
+    """The slugs of the workspace's ledgers starting with ``incomplete`` (file names only:
+    Tab completion runs the program on every key press, so no ledger is parsed)."""
+    from zhengdun.place import LEDGERS, find_root
+
+    try:
+        folder = find_root(STATE.directory) / LEDGERS
+        return sorted(p.stem for p in folder.glob("*.yaml")
+                      if p.stem.startswith(incomplete) and not p.stem.startswith("."))
+    except (UserError, OSError):
+        return []
+
+
+def complete_org(incomplete: str) -> list[str]:
+    """Tab completion of a 村(社区) argument."""
+    return _ledger_slugs(incomplete)
+
+
+def complete_ref(incomplete: str) -> list[str]:
+    """Tab completion of ``ORG/N``: the slugs, then the problem numbers of that ledger (read
+    from its ``- id:`` lines)."""
+    import re
+
+    if "/" not in incomplete:
+        return [f"{slug}/" for slug in _ledger_slugs(incomplete)]
+    slug, _, number = incomplete.partition("/")
+    if slug not in _ledger_slugs(slug):
+        return []
+    from zhengdun.place import LEDGERS, find_root
+
+    try:
+        text = (find_root(STATE.directory) / LEDGERS / f"{slug}.yaml").read_text("utf-8")
+    except (UserError, OSError, UnicodeDecodeError):
+        return []
+    ids = re.findall(r"^\s*- id: *(\d+)\s*$", text, re.MULTILINE)
+    return [f"{slug}/{n}" for n in dict.fromkeys(ids) if n.startswith(number)]
+
+
 class ZhengdunGroup(TyperGroup):
     """The top-level group: the single error boundary of the program."""
 
@@ -200,7 +257,7 @@ app = typer.Typer(
     help="整顿台账：软弱涣散基层党组织整顿的问题登记、整改进展、销号、督查和验收记录。"
     "台账是 ledgers/ 中每个村(社区)一个 YAML 文件，每条记录都是一次 git 提交。",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -359,7 +416,7 @@ def org_list(as_of: AsOfOpt = None, at: AtOpt = None, as_json: JsonOpt = False) 
 @org_app.command("set")
 @guarded
 def org_set(
-    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org, help="名称、拼音简称或其开头部分",
                                        show_default=False)],
     name: Annotated[str | None, typer.Option("--name", metavar="名称", help="更正名称",
                                              show_default=False)] = None,
@@ -410,7 +467,7 @@ def org_set(
 @app.command()
 @guarded
 def show(
-    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org, help="名称、拼音简称或其开头部分",
                                        show_default=False)],
     as_of: AsOfOpt = None,
     at: AtOpt = None,
@@ -487,7 +544,7 @@ def _workspace_root() -> Path:
 @app.command()
 @guarded
 def add(
-    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org, help="名称、拼音简称或其开头部分",
                                        show_default=False)],
     title: Annotated[str, typer.Argument(metavar="问题", help="问题表述", show_default=False)],
     category: Annotated[str, typer.Option("--category", metavar="代码", help="软弱涣散类型代码")],
@@ -516,7 +573,7 @@ def add(
 @app.command()
 @guarded
 def step(
-    ref: Annotated[str, typer.Argument(metavar="问题编号", help="村(社区)/编号，如 chengdong/1",
+    ref: Annotated[str, typer.Argument(metavar="问题编号", autocompletion=complete_ref, help="村(社区)/编号，如 chengdong/1",
                                        show_default=False)],
     text: Annotated[str, typer.Argument(metavar="进展", help="整改进展内容", show_default=False)],
     on: OnOpt = None,
@@ -534,7 +591,7 @@ def step(
 @app.command()
 @guarded
 def close(
-    ref: Annotated[str, typer.Argument(metavar="问题编号", help="村(社区)/编号，如 chengdong/1",
+    ref: Annotated[str, typer.Argument(metavar="问题编号", autocompletion=complete_ref, help="村(社区)/编号，如 chengdong/1",
                                        show_default=False)],
     result: Annotated[str, typer.Option("--result", metavar="结果", help="整改结果（必填）")],
     on: OnOpt = None,
@@ -555,7 +612,7 @@ def close(
 @app.command()
 @guarded
 def reopen(
-    ref: Annotated[str, typer.Argument(metavar="问题编号", help="村(社区)/编号，如 chengdong/1",
+    ref: Annotated[str, typer.Argument(metavar="问题编号", autocompletion=complete_ref, help="村(社区)/编号，如 chengdong/1",
                                        show_default=False)],
     reason: Annotated[str, typer.Option("--reason", metavar="原因", help="反弹原因（必填）")],
     on: OnOpt = None,
@@ -572,7 +629,7 @@ def reopen(
 @app.command()
 @guarded
 def visit(
-    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org, help="名称、拼音简称或其开头部分",
                                        show_default=False)],
     text: Annotated[str, typer.Argument(metavar="内容", help="情况和要求", show_default=False)],
     kind: Annotated[str, typer.Option("--kind", metavar="类别",
@@ -593,7 +650,7 @@ def visit(
 @app.command()
 @guarded
 def accept(
-    org: Annotated[str, typer.Argument(metavar="村(社区)", help="名称、拼音简称或其开头部分",
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org, help="名称、拼音简称或其开头部分",
                                        show_default=False)],
     grade: Annotated[str, typer.Option("--grade", metavar="等次", help="合格、基本合格 或 不合格")],
     by: Annotated[str, typer.Option("--by", metavar="单位", help="验收单位，如 县委组织部")],
@@ -820,7 +877,7 @@ def diff(
 @app.command("log")
 @guarded
 def log_(
-    target: Annotated[str, typer.Argument(metavar="对象", help="村(社区)，或问题编号如 chengdong/1",
+    target: Annotated[str, typer.Argument(metavar="对象", autocompletion=complete_ref, help="村(社区)，或问题编号如 chengdong/1",
                                           show_default=False)],
     as_json: JsonOpt = False,
 ) -> None:
