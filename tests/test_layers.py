@@ -292,6 +292,24 @@ def test_a_report_answered_from_the_cache_imports_no_models(chengdong: Any,
     assert not {m.split(".")[0] for m in warm} & {"typer", "pydantic", "jinja2", "rich"}
 
 
+@pytest.mark.parametrize("argv", [["board"], ["list", "--overdue"]], ids=["board", "list"])
+def test_screen_tables_are_drawn_from_the_cached_result(chengdong: Any, workspace: Path,
+                                                        argv: list[str]) -> None:
+    """The table and ``--json`` are two views of one result: once the JSON view is cached, the
+    table needs neither the models nor Typer (only rich, to draw it), and says the same as the
+    full CLI."""
+    as_json, _ = _imported_by_the_program(workspace, [*argv, "--json"])
+    assert as_json.returncode == 0
+    table, warm = _imported_by_the_program(workspace, argv)
+    assert table.returncode == 0, table.stderr[-2000:]
+    loaded = {m.split(".")[0] for m in warm}
+    assert "rich" in loaded and not loaded & {"typer", "pydantic", "jinja2"}, loaded
+    full = subprocess.run([sys.executable, "-m", "zhengdun", *argv], cwd=workspace,
+                          capture_output=True, text=True,
+                          env={**os.environ, "ZHENGDUN_QUICK": "off"}, check=True)
+    assert table.stdout == full.stdout and table.stdout.strip()
+
+
 def test_the_pager_runs_no_git() -> None:
     assert uses("pager", "zhengdun") == []
     vectors = [node for node in ast.walk(tree("pager"))

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from zhengdun.check import CheckReport
-from zhengdun.workspace import Located
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+    from zhengdun.check import CheckReport
+    from zhengdun.workspace import Located
 
 
 def _console() -> Console:

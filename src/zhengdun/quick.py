@@ -605,8 +605,18 @@ def _opt(value: str | None) -> str:
 def _answer(directory: Path | None, parts: tuple[str, ...], target: Path | None, what: str,
             compute: Callable[[], Any], only: Callable[[Path], str | None] | None = None) -> int:
     """A report from the result cache, or computed (and then kept for the next time)."""
-    from zhengdun import cache, place
     from zhengdun.commands import Output, emit
+
+    out = _cached(directory, parts, compute, only)
+    return emit(Output(out.text, target, what, out.code, out.paged))
+
+
+def _cached(directory: Path | None, parts: tuple[str, ...], compute: Callable[[], Any],
+            only: Callable[[Path], str | None] | None = None) -> Any:
+    """The :class:`~zhengdun.commands.Output` of a report: from the result cache when every
+    input is unchanged, else computed (and kept when nothing moved while it ran)."""
+    from zhengdun import cache, place
+    from zhengdun.commands import Output
 
     try:
         root = place.find_root(directory)
@@ -616,15 +626,23 @@ def _answer(directory: Path | None, parts: tuple[str, ...], target: Path | None,
     if key is not None:
         found = cache.get_result(root, key)
         if found is not None:
-            return emit(Output(found[0], target, what, found[1]))
+            return Output(found[0], code=found[1])
     out = compute()
     if not isinstance(out, Output):
         raise TypeError(out)
-    # kept only if every input is still what it was before: nothing moved while it ran
     if key is not None and out.code == 0 \
             and _result_key(root, *parts, only=only(root) if only else None) == key:
         cache.put_result(root, key, out.text, out.code)
-    return emit(out)
+    return out
+
+
+def _on_screen(out: Any, draw: Callable[[dict[str, Any]], None]) -> int:
+    """A screen table drawn from the JSON view's result: the table and ``--json`` are two
+    views of one cached result (rich lays the table out for the terminal at hand)."""
+    import json
+
+    draw(json.loads(out.text))
+    return 0
 
 
 def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
@@ -651,9 +669,17 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
     from zhengdun import commands
 
     fmt = values["format"] if values["format"] is not None else "table"
-    if fmt == "table" and not values["as_json"]:
-        raise Decline  # the screen table is drawn by rich: the full CLI
     output = Path(values["output"]) if values["output"] is not None else None
+    if fmt == "table" and not values["as_json"]:
+        if output is not None or values["at"] is not None:
+            raise Decline  # the full CLI explains, or reads the past
+        from zhengdun.console import print_board
+
+        def compute_json() -> Any:
+            return commands.board(directory, values["as_of"], fmt, None, None, True)
+
+        parts = ("board", _opt(values["as_of"]), _opt(fmt), "True")  # the --json view's key
+        return _on_screen(_cached(directory, parts, compute_json), print_board)
 
     def compute() -> Any:
         return commands.board(directory, values["as_of"], fmt, values["at"], output,
@@ -668,8 +694,6 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
 def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     from zhengdun import commands
 
-    if not values["as_json"]:
-        raise Decline  # the screen table is drawn by rich: the full CLI
     within = values["due_within"]
     if within is not None and not re.fullmatch(r"[0-9]{1,6}", within):
         raise Decline
@@ -689,6 +713,10 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     def only(root: Path) -> str | None:  # one organization (no --township): its file alone
         return _exact_slug(root, options[0]) if options[1] is None else None
 
+    if not values["as_json"]:
+        from zhengdun.console import print_problems
+
+        return _on_screen(_cached(directory, parts, compute, only), print_problems)
     return _answer(directory, parts, None, "", compute, only)
 
 
