@@ -85,7 +85,7 @@ LAYERS = {
                  "housekeeping", "workspace"},
     "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
                  "interrupts", "resources", "pager"},
-    "core": {"model", "errors", "__init__"},
+    "core": {"model", "errors", "rules", "__init__"},
 }
 ORDER = ["front", "services", "adapters", "core"]
 
@@ -160,6 +160,14 @@ def test_no_import_cycles() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_rules_import_nothing_but_the_standard_library() -> None:
+    """The preconditions are plain functions over plain values (no pydantic, no YAML, no git):
+    both paths can ask them."""
+    assert uses("rules", "zhengdun") == []
+    assert {name.split(".")[0] for name in imported("rules")} <= {
+        "__future__", "collections", "dataclasses", "datetime"}
 
 
 def test_model_imports_nothing_of_ours() -> None:

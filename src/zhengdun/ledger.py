@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from zhengdun import faults, history, interrupts, store
+from zhengdun import faults, history, interrupts, rules, store
 from zhengdun.errors import DataError, UserError
 from zhengdun.model import (
     CENTRAL_CATEGORIES,
@@ -247,11 +247,14 @@ def _find_problem(ledger: Ledger, slug: str, number: int) -> tuple[int, Problem]
     return ledger.problem_index(number), problem
 
 
+def _refuse(refusal: rules.Refusal | None) -> None:
+    """Raise a precondition's refusal (:mod:`zhengdun.rules`) as the clerk's error."""
+    if refusal is not None:
+        raise UserError(refusal.message, refusal.hint)
+
+
 def _check_day(ws: Workspace, day: date, what: str) -> None:
-    today = ws.today()
-    if day > today:
-        raise UserError(f"{what} {day} 晚于今天（{today}），不能记录未来的事",
-                        "请核对日期；不写 --on 时默认为今天")
+    _refuse(rules.not_in_future(day, ws.today(), what))
 
 
 def _check_category(ws: Workspace, code: str) -> None:
@@ -413,8 +416,7 @@ def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, o
                         f"{CONFIG_NAME} 的 sources 中增加")
     found_on = found or ws.today()
     _check_day(ws, found_on, "发现日期")
-    if due < found_on:
-        raise UserError(f"整改时限 {due} 早于发现日期 {found_on}", "请核对 --due 和 --found")
+    _refuse(rules.add_refusal(found_on, due))
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         problem = Problem(id=ledger.next_problem_id(), title=title, category=category,
                           source=source, found_on=found_on, due=due, owner=owner,
@@ -442,13 +444,7 @@ def record_step(ws: Workspace, ref: str, text: str, on: date | None = None,
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         index, problem = _find_problem(ledger, slug, number)
-        if day < problem.found_on:
-            raise UserError(f"进展日期 {day} 早于问题的发现日期 {problem.found_on}",
-                            "请核对 --on")
-        if problem.steps and day < max(s.on for s in problem.steps):
-            last = max(s.on for s in problem.steps)
-            raise UserError(f"进展日期 {day} 早于上一条进展（{last}）",
-                            "整改进展按日期先后记录；补录更早的进展请手工编辑后用 zhengdun commit 记录")
+        _refuse(rules.step_refusal(day, problem.found_on, [s.on for s in problem.steps]))
         step = Step(on=day, text=text, evidence=files)
         updated = problem.model_copy(update={"steps": [*problem.steps, step]})
         new = _replace_problem(ledger, index, updated)
@@ -476,17 +472,11 @@ def close_problem(ws: Workspace, ref: str, result: str, on: date | None = None,
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         index, problem = _find_problem(ledger, slug, number)
-        if problem.state_on() == "closed":
-            raise UserError(f"{slug}/{number} 已于 {problem.closed_on()} 销号，不能重复销号",
-                            f"如果问题反弹，请先运行 zhengdun reopen {slug}/{number} --reason 原因")
-        if day < problem.found_on:
-            raise UserError(f"销号日期 {day} 早于问题的发现日期 {problem.found_on}")
-        if problem.steps and day < max(s.on for s in problem.steps):
-            raise UserError(f"销号日期 {day} 早于最后一条整改进展（{max(s.on for s in problem.steps)}）",
-                            "请核对 --on")
-        if problem.closures and problem.closures[-1].reopened is not None \
-                and day < problem.closures[-1].reopened.on:
-            raise UserError(f"销号日期 {day} 早于反弹日期 {problem.closures[-1].reopened.on}")
+        last = problem.closures[-1] if problem.closures else None
+        _refuse(rules.close_refusal(
+            f"{slug}/{number}", day, problem.found_on, [s.on for s in problem.steps],
+            problem.closed_on() if problem.state_on() == "closed" else None,
+            last.reopened.on if last is not None and last.reopened is not None else None))
         closure = Closure(on=day, result=result, verified_by=verified_by, evidence=files)
         updated = problem.model_copy(update={"closures": [*problem.closures, closure]})
         new = _replace_problem(ledger, index, updated)
@@ -507,12 +497,10 @@ def reopen_problem(ws: Workspace, ref: str, reason: str, on: date | None = None)
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         index, problem = _find_problem(ledger, slug, number)
-        if problem.state_on() != "closed":
-            raise UserError(f"{slug}/{number} 尚未销号，无需重新打开",
-                            "只有已销号的问题才能记录反弹")
+        closed = problem.state_on() == "closed"
+        _refuse(rules.reopen_refusal(f"{slug}/{number}", day,
+                                     problem.closures[-1].on if closed else None))
         last = problem.closures[-1]
-        if day < last.on:
-            raise UserError(f"反弹日期 {day} 早于销号日期 {last.on}", "请核对 --on")
         reopened = Reopening(on=day, reason=reason)
         closures = [*problem.closures[:-1], last.model_copy(update={"reopened": reopened})]
         new = _replace_problem(ledger, index, problem.model_copy(update={"closures": closures}))

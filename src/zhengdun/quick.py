@@ -340,23 +340,25 @@ def _problem_at(data: dict[str, Any], number: int) -> tuple[int, dict[str, Any]]
     raise Decline
 
 
-def _dated_in(data: dict[str, Any], number: int, day: date, today: date,
-              ) -> tuple[int, dict[str, Any]]:
-    """Problem ``number`` and its index, when an event on ``day`` may be added to it: not in
-    the future, not before the problem was found, not before its last step."""
-    index, problem = _problem_at(data, number)
-    if day > today or day < _day_of(problem.get("found_on")):
+def _allowed(refusal: Any) -> None:
+    """A precondition of :mod:`zhengdun.rules` refused: the full path says it (the rules are
+    the same ones; only the full path words the refusal with everything it knows)."""
+    if refusal is not None:
         raise Decline
-    if any(day < _day_of(s.get("on")) for s in _list(problem, "steps")):
-        raise Decline
-    return index, problem
 
 
-def _not_after_today(on: date | None) -> Callable[[dict[str, Any], date], None]:
+def _step_days(problem: dict[str, Any]) -> list[date]:
+    return [_day_of(s.get("on")) if isinstance(s, dict) else _day_of(None)
+            for s in _list(problem, "steps")]
+
+
+def _not_after_today(on: date | None, what: str) -> Callable[[dict[str, Any], date], None]:
     """The check of ``--on`` made before the lock, as the full path makes it first."""
+    from zhengdun import rules
+
     def ready(config: dict[str, Any], today: date) -> None:
-        if on is not None and on > today:
-            raise Decline
+        if on is not None:
+            _allowed(rules.not_in_future(on, today, what))
 
     return ready
 
@@ -392,13 +394,22 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
 
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:
+        from zhengdun import rules
+
         day = on or today
-        index, problem = _dated_in(data, number, day, today)
+        index, problem = _problem_at(data, number)
         closures = _list(problem, "closures")
-        if closures:
-            reopened = closures[-1].get("reopened")
-            if not isinstance(reopened, dict) or day < _day_of(reopened.get("on")):
-                raise Decline  # closed (or odd): the full path explains
+        last = closures[-1] if closures else None
+        if last is not None and not isinstance(last, dict):
+            raise Decline
+        reopened = last.get("reopened") if last is not None else None
+        if reopened is not None and not isinstance(reopened, dict):
+            raise Decline
+        _allowed(rules.not_in_future(day, today, "销号日期"))
+        _allowed(rules.close_refusal(
+            f"{slug}/{number}", day, _day_of(problem.get("found_on")), _step_days(problem),
+            _day_of(last.get("on")) if last is not None and reopened is None else None,
+            _day_of(reopened.get("on")) if reopened is not None else None))
         item: dict[str, Any] = {"on": day, "result": result}
         if verified_by is not None:
             item["verified_by"] = verified_by
@@ -409,7 +420,8 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
                      store.Append(("problems", index), "closures", item, [item]),
                      _appended(data, index, "closures", item), day)
 
-    return _record(directory, slug, values["evidence"], plan, ready=_not_after_today(on))
+    return _record(directory, slug, values["evidence"], plan,
+                   ready=_not_after_today(on, "销号日期"))
 
 
 def _step(directory: Path | None, values: dict[str, Any]) -> int:
@@ -421,8 +433,12 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
 
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:
+        from zhengdun import rules
+
         day = on or today
-        index, _ = _dated_in(data, number, day, today)
+        index, problem = _problem_at(data, number)
+        _allowed(rules.not_in_future(day, today, "进展日期"))
+        _allowed(rules.step_refusal(day, _day_of(problem.get("found_on")), _step_days(problem)))
         item: dict[str, Any] = {"on": day, "text": text}
         if files:
             item["evidence"] = files
@@ -431,7 +447,8 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
                      store.Append(("problems", index), "steps", item, [item]),
                      _appended(data, index, "steps", item), day)
 
-    return _record(directory, slug, values["evidence"], plan, ready=_not_after_today(on))
+    return _record(directory, slug, values["evidence"], plan,
+                   ready=_not_after_today(on, "进展日期"))
 
 
 def _add(directory: Path | None, values: dict[str, Any]) -> int:
@@ -448,6 +465,8 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
     due = _day(values["due"])
     found = _day(values["found"])
 
+    from zhengdun import rules
+
     def ready(config: dict[str, Any], today: date) -> None:
         catalog = config.get("categories")
         if not isinstance(catalog, dict) or category not in {str(k) for k in catalog}:
@@ -456,8 +475,10 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
         if source is not None and (not isinstance(sources, list) or source not in sources):
             raise Decline  # (a config without sources uses the defaults: the full path knows)
         found_on = found or today
-        if found_on > today or due is None or due < found_on:
+        if due is None:
             raise Decline
+        _allowed(rules.not_in_future(found_on, today, "发现日期"))
+        _allowed(rules.add_refusal(found_on, due))
 
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:
