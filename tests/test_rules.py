@@ -92,6 +92,12 @@ D = date.fromisoformat
      "反弹日期 2026-05-01 早于销号日期 2026-05-02"),
     (rules.add_refusal(D("2026-05-01"), D("2026-04-30")),
      "整改时限 2026-04-30 早于发现日期 2026-05-01"),
+    (rules.acceptance_refusal("城东社区", D("2026-03-01"), D("2026-03-15"), "基本合格", []),
+     "验收日期 2026-03-01 早于认定日期 2026-03-15"),
+    (rules.acceptance_refusal("城东社区", D("2026-06-01"), D("2026-03-15"), "合格",
+                              ["chengdong/1 小区停车位不足"]),
+     "城东社区 还有 1 个问题未销号，不能验收为合格：chengdong/1 小区停车位不足"),
+    (rules.choice_refusal("巡查", ("督查", "调度", "约谈", "回头看"), "类别"), "类别“巡查”不对"),
 ])
 def test_each_rule_says_what_is_wrong(refusal: rules.Refusal | None, words: str) -> None:
     assert refusal is not None and refusal.message == words
@@ -104,3 +110,6 @@ def test_the_rules_let_a_proper_record_through() -> None:
                                D("2026-05-02")) is None
     assert rules.reopen_refusal("x/1", D("2026-05-02"), D("2026-05-02")) is None
     assert rules.add_refusal(D("2026-05-01"), D("2026-05-01")) is None
+    assert rules.acceptance_refusal("城东社区", D("2026-06-01"), D("2026-03-15"), "基本合格",
+                                    ["chengdong/1 小区停车位不足"]) is None
+    assert rules.choice_refusal("督查", ("督查", "调度"), "类别") is None

@@ -526,8 +526,7 @@ def record_visit(ws: Workspace, org: str, kind: str, by: str, text: str,
                  on: date | None = None, evidence: Sequence[str] = ()) -> Receipt:
     """督查 / 调度 / 约谈 / 回头看: record a visit to an organization."""
     slug = resolve_org(ws, org)
-    if kind not in VISIT_KINDS:
-        raise UserError(f"类别“{kind}”不对", f"应为 {'、'.join(VISIT_KINDS)} 之一")
+    _refuse(rules.choice_refusal(kind, VISIT_KINDS, "类别"))
     _nonempty(by, "人员或单位")
     _nonempty(text, "内容")
     day = on or ws.today()
@@ -548,8 +547,7 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
                       score: float | None = None, note: str | None = None) -> Receipt:
     """验收: record an acceptance with its grade (合格 means 转化)."""
     slug = resolve_org(ws, org)
-    if grade not in GRADES:
-        raise UserError(f"验收等次“{grade}”不对", f"应为 {'、'.join(GRADES)} 之一")
+    _refuse(rules.choice_refusal(grade, GRADES, "验收等次"))
     _nonempty(by, "验收单位")
     if note is not None:
         _nonempty(note, "备注")
@@ -559,16 +557,10 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
     _check_day(ws, day, "验收日期")
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
-        if day < ledger.designated_on:
-            raise UserError(f"验收日期 {day} 早于认定日期 {ledger.designated_on}")
-        if grade == "合格":
-            still_open = [p for p in ledger.problems
-                          if p.exists_on(day) and not p.is_closed_on(day)]
-            if still_open:
-                listed = "；".join(f"{slug}/{p.id} {p.title}" for p in still_open[:10])
-                raise UserError(f"{ledger.name} 还有 {len(still_open)} 个问题未销号，不能验收为合格："
-                                f"{listed}",
-                                "请先把问题全部销号；如果验收结论是基本合格或不合格，用 --grade 写明")
+        still_open = [f"{slug}/{p.id} {p.title}" for p in ledger.problems
+                      if p.exists_on(day) and not p.is_closed_on(day)]
+        _refuse(rules.acceptance_refusal(ledger.name, day, ledger.designated_on, grade,
+                                         still_open))
         acceptance = Acceptance(on=day, by=by, grade=grade, score=score, note=note)
         new = ledger.model_copy(update={"acceptances": [*ledger.acceptances, acceptance]})
         return new, [store.Append((), "acceptances", acceptance.to_data(),

@@ -6,8 +6,8 @@ raises the refusal; the quick path (:mod:`zhengdun.quick`, on the plain data of 
 verdict) hands any refused command to the full path, which then says it. A new precondition is
 written here once and holds on both paths.
 
-So far: the dates and states of ``step``, ``close``, ``reopen`` and ``add`` (the commands the
-quick path records). The one-path issue moves every other precondition and per-file rule here.
+So far: the dates and states of ``step``, ``close``, ``reopen``, ``add``, ``visit`` and
+``accept``. The one-path issue moves every other precondition and per-file rule here.
 """
 
 from __future__ import annotations
@@ -72,4 +72,24 @@ def add_refusal(found_on: date, due: date) -> Refusal | None:
     """登记问题 found on ``found_on`` with 整改时限 ``due``."""
     if due < found_on:
         return Refusal(f"整改时限 {due} 早于发现日期 {found_on}", "请核对 --due 和 --found")
+    return None
+
+
+def acceptance_refusal(name: str, day: date, designated_on: date, grade: str,
+                       still_open: Sequence[str]) -> Refusal | None:
+    """验收 of organization ``name`` on ``day`` with ``grade``; ``still_open``: its problems
+    not closed on that day, as ``ORG/N 问题`` (a 合格 needs every one closed)."""
+    if day < designated_on:
+        return Refusal(f"验收日期 {day} 早于认定日期 {designated_on}")
+    if grade == "合格" and still_open:
+        listed = "；".join(still_open[:10])
+        return Refusal(f"{name} 还有 {len(still_open)} 个问题未销号，不能验收为合格：{listed}",
+                       "请先把问题全部销号；如果验收结论是基本合格或不合格，用 --grade 写明")
+    return None
+
+
+def choice_refusal(value: str, allowed: Sequence[str], what: str) -> Refusal | None:
+    """A value that must be one of a fixed list (督查/调度/约谈/回头看; 合格/基本合格/不合格)."""
+    if value not in allowed:
+        return Refusal(f"{what}“{value}”不对", f"应为 {'、'.join(allowed)} 之一")
     return None
