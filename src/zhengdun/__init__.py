@@ -3,6 +3,7 @@ party organizations (软弱涣散基层党组织整顿), with git as the audit t
 
 from __future__ import annotations
 
+import _signal  # the C module: ``signal`` would first import enum and functools (milliseconds)
 import sys
 
 __version__ = "0.1.0"
@@ -21,6 +22,4 @@ def _interrupted_while_loading(signum: int, frame: object) -> None:
 # ``argv[0]`` is "-m" while the package loads), never for a library import such as the tests':
 # the entry point sets the usual handler back as soon as it runs (``quick._main``).
 if sys.argv and (sys.argv[0] == "-m" or sys.argv[0].rsplit("/", 1)[-1] == "zhengdun"):
-    import signal
-
-    signal.signal(signal.SIGINT, _interrupted_while_loading)
+    _signal.signal(_signal.SIGINT, _interrupted_while_loading)
