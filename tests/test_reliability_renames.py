@@ -1,0 +1,102 @@
+"""Renamed ledgers, names two organizations share, and git's environment, through the real
+program.
+
+A ledger renamed with ``git mv`` or a plain ``mv`` is recorded by ``zhengdun commit -m`` in one
+commit (old file gone, new file there, tree clean) that ``undo`` takes back; ``org set --name``
+refuses a name another organization has, as ``org add`` and ``commit`` do; an exported
+``GIT_DIR`` / ``GIT_WORK_TREE`` / ``GIT_INDEX_FILE`` never sends a record to another repository.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Run, pinned_env_outside_a_test
+from processes import commit_count, git, tree_status, zhengdun
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """城东社区 (chengdong/1, one step) and 西关村 (xiguan/1)."""
+    folder = tmp_path_factory.mktemp("renames")
+    with pinned_env_outside_a_test(folder / "home"):
+        root = folder / "示范县台账"
+        result: Any = Run(folder)("init", str(root), "--county", "示范县", "--issuer", "组织部")
+        assert result.exit_code == 0, result.output
+        for args in (("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
+                      "--designated", "2026-03-15", "--category", "10"),
+                     ("org", "add", "西关村", "--township", "城关镇", "--kind", "村",
+                      "--designated", "2026-03-15", "--category", "10", "--slug", "xiguan"),
+                     ("add", "城东社区", "小区停车位不足", "--category", "10", "--found",
+                      "2026-03-10", "--due", "2026-06-30", "--owner", "王五"),
+                     ("step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02"),
+                     ("add", "西关村", "村务公开不及时", "--category", "10", "--found",
+                      "2026-03-10", "--due", "2026-06-30", "--owner", "赵六")):
+            result = Run(root)(*args)
+            assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def root(template: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "示范县台账"
+    shutil.copytree(template, target, symlinks=True)
+    return target
+
+
+def head_files(root: Path) -> list[str]:
+    return git(root, "ls-tree", "-r", "--name-only", "HEAD", "ledgers/").split()
+
+
+# --------------------------------------------------------------------------- git's environment
+
+
+@pytest.fixture
+def other(tmp_path: Path) -> Path:
+    """Another real repository, with one commit and a staged file of its own."""
+    repo = tmp_path / "另一个仓库"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "readme.txt").write_text("别的项目\n", encoding="utf-8")
+    git(repo, "add", "readme.txt")
+    git(repo, "commit", "-q", "-m", "other project")
+    (repo / "notes.txt").write_text("暂存的文件\n", encoding="utf-8")
+    git(repo, "add", "notes.txt")
+    return repo
+
+
+def repository_state(repo: Path) -> tuple[str, bytes, str]:
+    """HEAD, the index's bytes and the status of a repository."""
+    return (git(repo, "rev-parse", "HEAD"), (repo / ".git" / "index").read_bytes(),
+            tree_status(repo))
+
+
+@pytest.mark.parametrize("quick", ["on", "off"])
+def test_exported_git_dir_does_not_send_records_elsewhere(root: Path, other: Path,
+                                                          quick: str) -> None:
+    before = repository_state(other)
+    commits = commit_count(root)
+    env = {"GIT_DIR": str(other / ".git"), "GIT_WORK_TREE": str(other),
+           "GIT_INDEX_FILE": str(other / ".git" / "index")}
+    if quick == "off":
+        env["ZHENGDUN_QUICK"] = "off"
+    done = zhengdun(root, "step", "chengdong/1", "居民代表再次协商", "--on", "2026-04-10", env=env)
+    assert done.code == 0, done.err
+    assert git(root, "log", "-1", "--format=%s") == "step chengdong/1: 居民代表再次协商\n"
+    assert git(root, "rev-parse", "--short=8", "HEAD").strip() in done.out
+    with (root / "ledgers" / "xiguan.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("# 手工补注\n")
+    done = zhengdun(root, "commit", "-m", "补注", env=env)
+    assert done.code == 0, done.err
+    assert git(root, "log", "-1", "--format=%s") == "commit xiguan: 补注\n"
+    assert git(root, "show", "--name-only", "--format=", "HEAD").split() == ["ledgers/xiguan.yaml"]
+    assert git(root, "rev-parse", "--short=8", "HEAD").strip() in done.out
+    done = zhengdun(root, "undo", "--yes", env=env)
+    assert done.code == 0, done.err
+    assert commit_count(root) == commits + 3
+    assert tree_status(root) == ""
+    assert repository_state(other) == before
