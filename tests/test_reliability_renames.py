@@ -100,3 +100,40 @@ def test_exported_git_dir_does_not_send_records_elsewhere(root: Path, other: Pat
     assert commit_count(root) == commits + 3
     assert tree_status(root) == ""
     assert repository_state(other) == before
+
+
+# --------------------------------------------------------------------------- names
+
+
+def snapshot(root: Path) -> tuple[str, bytes, str, dict[str, bytes]]:
+    """HEAD, git's index, the status and every ledger's bytes."""
+    files = {p.name: p.read_bytes() for p in sorted((root / "ledgers").iterdir())}
+    return (git(root, "rev-parse", "HEAD"), (root / ".git" / "index").read_bytes(),
+            tree_status(root), files)
+
+
+def test_org_set_refuses_a_name_another_organization_has(root: Path) -> None:
+    before = snapshot(root)
+    done = zhengdun(root, "org", "set", "xiguan", "--name", "城东社区")
+    done.assert_clean_refusal("城东社区 已经登记过了（chengdong）", "zhengdun show chengdong")
+    assert snapshot(root) == before
+    # The same rule as org add's, in the same words.
+    added = zhengdun(root, "org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
+                     "--designated", "2026-03-15", "--category", "10")
+    added.assert_clean_refusal()
+    assert added.err == done.err
+    assert snapshot(root) == before
+    # And commit's: the same name written by hand.
+    path = root / "ledgers" / "xiguan.yaml"
+    path.write_text(path.read_text("utf-8").replace("name: 西关村\n", "name: 城东社区\n"), "utf-8")
+    edited = snapshot(root)
+    zhengdun(root, "commit", "-m", "改名").assert_clean_refusal(
+        "ledgers/xiguan.yaml:1:1: 错误：名称“城东社区”与 ledgers/chengdong.yaml 重复")
+    assert snapshot(root) == edited
+    # Its own name again, or a free one, is no clash.
+    path.write_bytes(before[3]["xiguan.yaml"])
+    zhengdun(root, "org", "set", "xiguan", "--name", "西关村").assert_clean_refusal("与原来相同")
+    done = zhengdun(root, "org", "set", "xiguan", "--name", "西关新村")
+    assert done.code == 0, done.err
+    assert git(root, "log", "-1", "--format=%s") == "org-set xiguan: 名称\n"
+    assert tree_status(root) == ""
