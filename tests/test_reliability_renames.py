@@ -9,6 +9,7 @@ refuses a name another organization has, as ``org add`` and ``commit`` do; an ex
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -136,4 +137,88 @@ def test_org_set_refuses_a_name_another_organization_has(root: Path) -> None:
     done = zhengdun(root, "org", "set", "xiguan", "--name", "西关新村")
     assert done.code == 0, done.err
     assert git(root, "log", "-1", "--format=%s") == "org-set xiguan: 名称\n"
+    assert tree_status(root) == ""
+
+
+# --------------------------------------------------------------------------- renamed ledgers
+
+
+def board_at_head(root: Path) -> list[str]:
+    done = zhengdun(root, "board", "--at", "HEAD", "--json")
+    assert done.code == 0, done.err
+    return sorted(org["slug"] for org in json.loads(done.out)["organizations"])
+
+
+@pytest.mark.parametrize("how", ["git-mv", "mv", "mv-and-git-add"])
+def test_renamed_ledger_is_one_clean_commit_that_undo_takes_back(root: Path, how: str) -> None:
+    old, new = root / "ledgers" / "xiguan.yaml", root / "ledgers" / "xg.yaml"
+    content = old.read_bytes()
+    commits = commit_count(root)
+    if how == "git-mv":
+        git(root, "mv", "ledgers/xiguan.yaml", "ledgers/xg.yaml")
+    else:
+        old.rename(new)
+        if how == "mv-and-git-add":
+            git(root, "add", "-A", "ledgers")
+    checked = zhengdun(root, "check")
+    assert checked.code == 0, checked.err
+    assert "其中 ledgers/xiguan.yaml 改名为 ledgers/xg.yaml" in checked.out
+    assert "确认内容无误后运行 zhengdun commit -m" in checked.out
+    assert "台账文件被删除" not in checked.out
+    done = zhengdun(root, "commit", "-m", "西关村改简称")
+    assert done.code == 0, done.err
+    assert commit_count(root) == commits + 1
+    assert tree_status(root) == ""
+    assert head_files(root) == ["ledgers/.gitkeep", "ledgers/chengdong.yaml", "ledgers/xg.yaml"]
+    assert git(root, "show", "--no-renames", "--name-status", "--format=", "HEAD").split() == [
+        "A", "ledgers/xg.yaml", "D", "ledgers/xiguan.yaml"]
+    assert board_at_head(root) == ["chengdong", "xg"]
+    assert new.read_bytes() == content
+    checked = zhengdun(root, "check")
+    assert checked.code == 0 and "尚未记录" not in checked.out, checked.out
+    undone = zhengdun(root, "undo", "--yes")
+    assert undone.code == 0, undone.err
+    assert head_files(root) == ["ledgers/.gitkeep", "ledgers/chengdong.yaml",
+                                "ledgers/xiguan.yaml"]
+    assert board_at_head(root) == ["chengdong", "xiguan"]
+    assert old.read_bytes() == content and not new.exists()
+    assert tree_status(root) == ""
+    # Renamed again, the new slug is usable at once, on the quick path and on the full one.
+    old.rename(new)
+    assert zhengdun(root, "commit", "-m", "西关村改简称").code == 0
+    for quick in ("on", "off"):
+        step = zhengdun(root, "step", "xg/1", f"公开栏更新（{quick}）", "--on", "2026-04-05",
+                        env={"ZHENGDUN_QUICK": quick})
+        assert step.code == 0, step.err
+        assert git(root, "show", "--name-only", "--format=", "HEAD").split() == [
+            "ledgers/xg.yaml"]
+    assert tree_status(root) == ""
+
+
+@pytest.mark.parametrize("how", ["rm", "git-rm", "renamed-and-renamed"])
+def test_deleted_ledger_without_its_rename_is_refused_and_check_says_so(root: Path,
+                                                                        how: str) -> None:
+    old, new = root / "ledgers" / "xiguan.yaml", root / "ledgers" / "xg.yaml"
+    if how == "rm":
+        old.unlink()
+    elif how == "git-rm":
+        git(root, "rm", "-q", "ledgers/xiguan.yaml")
+    else:  # a new slug and a new name at once: nothing says it is the same organization
+        git(root, "mv", "ledgers/xiguan.yaml", "ledgers/xg.yaml")
+        new.write_text(new.read_text("utf-8").replace("name: 西关村\n", "name: 西关新村\n"),
+                       "utf-8")
+    before = snapshot(root)
+    checked = zhengdun(root, "check")
+    assert checked.code == 0, checked.err
+    assert "确认内容无误后运行 zhengdun commit -m" not in checked.out
+    assert "注意：台账文件被删除：ledgers/xiguan.yaml。台账记录不能删除" in checked.out
+    assert "git checkout HEAD -- ledgers/xiguan.yaml 恢复" in checked.out
+    zhengdun(root, "commit", "-m", "删掉").assert_clean_refusal(
+        "台账文件被删除：ledgers/xiguan.yaml。台账记录不能删除",
+        "请运行 git checkout HEAD -- ledgers/xiguan.yaml 恢复", "名称（name）要与原文件相同")
+    assert snapshot(root) == before
+    # The way out it names works whether the deletion is staged or not.
+    git(root, "checkout", "HEAD", "--", "ledgers/xiguan.yaml")
+    if how == "renamed-and-renamed":
+        git(root, "rm", "-q", "-f", "ledgers/xg.yaml")
     assert tree_status(root) == ""

@@ -172,8 +172,12 @@ class PathStatus:
 
 
 def status(root: Path, paths: Sequence[str] = ()) -> list[PathStatus]:
-    """Changed or untracked files (optionally limited to ``paths``), from ``git status``."""
-    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all"]
+    """Changed or untracked files (optionally limited to ``paths``), from ``git status``.
+
+    Without rename detection: a ``git mv`` shows as the old path deleted and the new one
+    added, so that a commit of the new path never leaves the deletion behind.
+    """
+    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]
     if paths:
         args += ["--", *paths]
     out = run(root, *args).stdout

@@ -52,9 +52,11 @@ from zhengdun.workspace import (
     LoadedLedger,
     Located,
     Workspace,
+    deleted_ledgers_refusal,
     load_ledger,
     locate,
     parse_ref,
+    renamed_ledgers,
     resolve_org,
     slug_for,
     validate,
@@ -634,9 +636,10 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
         if not changed:
             raise UserError("没有需要记录的手工修改（台账文件与上次记录相同）")
         deleted = [s.path for s in changed if "D" in s.code and s.path.startswith(f"{LEDGERS}/")]
-        if deleted:
-            raise UserError(f"台账文件被删除：{'、'.join(deleted)}。台账记录不能删除",
-                            f"请运行 git checkout -- {' '.join(deleted)} 恢复")
+        renamed = renamed_ledgers(ws.root, changed) if deleted else {}
+        lost = [p for p in deleted if p not in renamed]
+        if lost:
+            raise deleted_ledgers_refusal(lost)
         from zhengdun.workspace import load_config
 
         findings = []
@@ -644,11 +647,11 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
         config_changed = any(s.path == CONFIG_NAME for s in changed)
         config = load_config(ws.root) if config_changed else ws.config
         checked = Workspace(ws.root, config)
-        edited = [s.path for s in changed
-                  if s.path.startswith(f"{LEDGERS}/") and s.path.endswith(".yaml")]
+        edited = [s.path for s in changed if s.path not in renamed
+                  and s.path.startswith(f"{LEDGERS}/") and s.path.endswith(".yaml")]
         for entry in changed:
             ref_name = "config" if entry.path == CONFIG_NAME else (
-                Path(entry.path).stem if entry.path in edited else None)
+                Path(entry.path).stem if entry.path in edited or entry.path in renamed else None)
             if ref_name is not None and ref_name not in refs:
                 refs.append(ref_name)
         to_check = list(edited)
