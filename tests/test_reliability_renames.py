@@ -222,3 +222,26 @@ def test_deleted_ledger_without_its_rename_is_refused_and_check_says_so(root: Pa
     if how == "renamed-and-renamed":
         git(root, "rm", "-q", "-f", "ledgers/xg.yaml")
     assert tree_status(root) == ""
+
+
+def test_half_committed_rename_of_an_older_zhengdun_is_finished_by_commit(root: Path) -> None:
+    # What an older zhengdun commit left of a git mv: the new file committed alone, HEAD
+    # holding both files, the deletion of the old one still staged.
+    git(root, "mv", "ledgers/xiguan.yaml", "ledgers/xg.yaml")
+    git(root, "commit", "-q", "-m", "commit xg: 改简称", "--", "ledgers/xg.yaml")
+    assert head_files(root) == ["ledgers/.gitkeep", "ledgers/chengdong.yaml",
+                                "ledgers/xg.yaml", "ledgers/xiguan.yaml"]
+    checked = zhengdun(root, "check")
+    assert "其中 ledgers/xiguan.yaml 改名为 ledgers/xg.yaml" in checked.out, checked.out
+    assert "确认内容无误后运行 zhengdun commit -m" in checked.out
+    commits = commit_count(root)
+    done = zhengdun(root, "commit", "-m", "补记删除旧文件")
+    assert done.code == 0, done.err
+    assert commit_count(root) == commits + 1
+    assert head_files(root) == ["ledgers/.gitkeep", "ledgers/chengdong.yaml", "ledgers/xg.yaml"]
+    assert board_at_head(root) == ["chengdong", "xg"]
+    assert tree_status(root) == ""
+    undone = zhengdun(root, "undo", "--yes")
+    assert undone.code == 0, undone.err
+    assert "ledgers/xiguan.yaml" in head_files(root)
+    assert tree_status(root) == ""

@@ -414,8 +414,12 @@ def renamed_ledgers(root: Path, entries: list[Any]) -> dict[str, str]:
     not be deleted (nothing recorded is lost), but renamed it may be, to give an organization
     another slug (``git mv`` or a plain ``mv``): a deleted ledger and a file git has not
     recorded yet whose ``name:`` is the one the deleted file had at HEAD are one rename, and
-    ``check`` and ``commit`` treat them as one.
+    ``check`` and ``commit`` treat them as one. So is a deleted ledger that another ledger
+    file holds byte for byte: what an older zhengdun left of a ``git mv`` it committed only half
+    of (HEAD holding both files, the deletion staged); recording the deletion loses nothing.
     """
+    import contextlib
+
     from zhengdun import history
 
     def is_ledger(path: str) -> bool:
@@ -424,7 +428,7 @@ def renamed_ledgers(root: Path, entries: list[Any]) -> dict[str, str]:
     deleted = [e.path for e in entries if "D" in e.code and is_ledger(e.path)]
     added = [e.path for e in entries if (e.untracked or e.code[0] == "A")
              and is_ledger(e.path) and (root / e.path).is_file()]
-    if not deleted or not added:
+    if not deleted:
         return {}
     committed: dict[str, str] = {}
     for path in deleted:
@@ -443,6 +447,20 @@ def renamed_ledgers(root: Path, entries: list[Any]) -> dict[str, str]:
             new = new_names.get(data.get("name"))
             if new is not None and new not in out.values():
                 out[path] = new
+    left = [p for p in deleted if p not in out and p in committed]
+    if left:
+        sizes = {len(blobs[committed[p]]) for p in left}
+        on_disk: dict[bytes, str] = {}
+        for file in store.iter_ledger_paths(root / LEDGERS):
+            # Only plain files of a size that can match: never through a symlink, never a
+            # pipe, never a huge file read just to compare it.
+            with contextlib.suppress(OSError):
+                if not file.is_symlink() and file.is_file() and file.stat().st_size in sizes:
+                    on_disk.setdefault(file.read_bytes(), f"{LEDGERS}/{file.name}")
+        for path in left:
+            copy = on_disk.get(blobs[committed[path]])
+            if copy is not None and copy != path:
+                out[path] = copy
     return out
 
 
