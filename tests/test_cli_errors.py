@@ -621,7 +621,7 @@ def test_commit_with_deleted_ledger(base: Run, root: Path, how: str) -> None:
         git(root, "rm", "-q", "ledgers/chengdong.yaml")
     refused(base, root, ["commit", "-m", "删掉"],
             ["台账文件被删除：ledgers/chengdong.yaml。台账记录不能删除",
-             "git checkout -- ledgers/chengdong.yaml"])
+             "git checkout HEAD -- ledgers/chengdong.yaml"])
     assert not (root / "ledgers" / "chengdong.yaml").exists()
 
 

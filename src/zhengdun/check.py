@@ -15,7 +15,9 @@ from zhengdun.place import CONFIG_NAME, LEDGERS
 from zhengdun.workspace import (
     Located,
     Workspace,
+    deleted_ledgers_refusal,
     locate,
+    renamed_ledgers,
     validate,
 )
 
@@ -31,6 +33,8 @@ class CheckReport:
     uncommitted: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # file → organization name
     new_files: list[str] = field(default_factory=list)  # uncommitted files git never recorded
+    renamed: dict[str, str] = field(default_factory=dict)  # deleted ledger → its new file
+    lost: str | None = None  # deleted ledgers no rename explains: commit's refusal, in words
     blocked: str | None = None  # why git would refuse the next recording, and what to do
     maintenance: list[str] = field(default_factory=list)  # why ``zhengdun maintain`` would help
 
@@ -108,6 +112,12 @@ def check_workspace(root: Path) -> CheckReport:
             pending = []
         report.uncommitted = [s.path for s in pending]
         report.new_files = [s.path for s in pending if s.untracked or s.code[0] == "A"]
+        with contextlib.suppress(UserError):
+            report.renamed = renamed_ledgers(root, pending)
+        lost = [s.path for s in pending if "D" in s.code and s.path.startswith(f"{LEDGERS}/")
+                and s.path not in report.renamed]
+        if lost:
+            report.lost = str(deleted_ledgers_refusal(lost))
         try:
             history.preflight(root)
         except UserError as exc:

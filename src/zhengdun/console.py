@@ -151,8 +151,16 @@ def format_check(report: CheckReport) -> str:
         discard = ("运行 git checkout -- 文件 放弃" if not report.new_files
                    else "运行 git checkout -- 文件 放弃（新文件"
                    + "、".join(report.new_files) + " 用 git rm -f 文件 删除）")
-        out.append(f"以下文件已写入、但尚未记录到历史中（手工修改，或上一条命令被中断）：{listed}。"
-                   f"确认内容无误后运行 zhengdun commit -m \"说明\" 记录；不要这些修改的，{discard}。")
+        deleted = [p for p in report.uncommitted if p in report.renamed]
+        if deleted:  # git checkout -- cannot bring back a file whose deletion is staged
+            discard += "；被删除的" + "、".join(deleted) + " 用 git checkout HEAD -- 文件 恢复"
+        moved = "".join(f"（其中 {old} 改名为 {new}）" for old, new in report.renamed.items())
+        record = ("确认内容无误后运行 zhengdun commit -m \"说明\" 记录" if report.lost is None
+                  else "先按下面的提示处理被删除的台账文件，再运行 zhengdun commit -m \"说明\" 记录")
+        out.append(f"以下文件已写入、但尚未记录到历史中（手工修改，或上一条命令被中断）：{listed}"
+                   f"{moved}。{record}；不要这些修改的，{discard}。")
+    if report.lost:
+        out.append(f"注意：{report.lost}")
     if report.blocked:
         out.append(f"注意：现在还不能记录新的修改。{report.blocked}")
     if report.maintenance:

@@ -24,8 +24,20 @@ TRAILER_ACTION = "Zhengdun-Action"
 TRAILER_REF = "Zhengdun-Ref"
 
 
+#: Variables that point git at another repository, work tree, index or object store than the
+#: folder it runs in. A clerk who exported one (for another project, or following a how-to)
+#: expects zhengdun to record in the workspace all the same: every git call runs in the
+#: workspace (``cwd``) and finds its own ``.git`` there, so these are never passed on.
+REPOSITORY_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                        "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+                        "GIT_IMPLICIT_WORK_TREE", "GIT_PREFIX", "GIT_SHALLOW_FILE",
+                        "GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS")
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
+    for name in REPOSITORY_VARIABLES:
+        env.pop(name, None)
     env["LC_ALL"] = "C"  # git's messages in English, so they can be recognised and reworded
     env.pop("LANGUAGE", None)
     env["GIT_TERMINAL_PROMPT"] = "0"
@@ -170,8 +182,12 @@ class PathStatus:
 
 
 def status(root: Path, paths: Sequence[str] = ()) -> list[PathStatus]:
-    """Changed or untracked files (optionally limited to ``paths``), from ``git status``."""
-    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all"]
+    """Changed or untracked files (optionally limited to ``paths``), from ``git status``.
+
+    Without rename detection: a ``git mv`` shows as the old path deleted and the new one
+    added, so that a commit of the new path never leaves the deletion behind.
+    """
+    args = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]
     if paths:
         args += ["--", *paths]
     out = run(root, *args).stdout

@@ -52,9 +52,11 @@ from zhengdun.workspace import (
     LoadedLedger,
     Located,
     Workspace,
+    deleted_ledgers_refusal,
     load_ledger,
     locate,
     parse_ref,
+    renamed_ledgers,
     resolve_org,
     slug_for,
     validate,
@@ -295,10 +297,7 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         _check_category(ws, code)
     _check_day(ws, designated, "认定日期")
     taken = set(ws.slugs())
-    for existing in sorted(taken):
-        if _ledger_name(ws.ledger_path(existing)) == name:
-            raise UserError(f"{name} 已经登记过了（{existing}）",
-                            f"运行 zhengdun show {existing} 查看它的台账")
+    _refuse_taken_name(ws, name)
     if slug is not None:
         if not SLUG_RE.fullmatch(slug):
             raise UserError(f"简称“{slug}”不可用：只能用小写字母、数字和“-”，以字母或数字开头，"
@@ -331,6 +330,30 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
             raise
     return Receipt("org-add", slug, commit, f"已登记 {name}（简称 {slug}，文件 {rel}）",
                    {"slug": slug, "file": rel})
+
+
+def ledger_names(ws: Workspace) -> dict[str, str | None]:
+    """slug → ``name:`` of every ledger on disk, in slug order (None: unreadable)."""
+    return {slug: _ledger_name(ws.ledger_path(slug)) for slug in ws.slugs()}
+
+
+def name_holder(names: dict[str, str | None], name: str, besides: str | None = None,
+                ) -> str | None:
+    """The slug of the organization, other than ``besides``, that already has ``name``.
+
+    The one rule that names stay unique (a reference by name must never become ambiguous):
+    ``org add``, ``org set --name`` and ``commit`` all ask it, over :func:`ledger_names`.
+    """
+    return next((slug for slug, held in names.items() if held == name and slug != besides),
+                None)
+
+
+def _refuse_taken_name(ws: Workspace, name: str, besides: str | None = None) -> None:
+    holder = name_holder(ledger_names(ws), name, besides)
+    if holder is not None:
+        raise UserError(f"{name} 已经登记过了（{holder}）",
+                        f"每个村(社区)的名称不能与其他村(社区)相同；运行 zhengdun show {holder} "
+                        "查看它的台账")
 
 
 def _ledger_name(path: Path) -> str | None:
@@ -369,6 +392,8 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
         _check_day(ws, changes["designated_on"], "认定日期")
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        if "name" in changes:  # under the lock: no other command can take the name meanwhile
+            _refuse_taken_name(ws, changes["name"], besides=slug)
         top = {k: v for k, v in changes.items() if k in Ledger.model_fields}
         duty = {k: v for k, v in changes.items() if k in Responsibility.model_fields}
         updated_duty = ledger.responsibility.model_copy(update=duty)
@@ -592,9 +617,10 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
         if not changed:
             raise UserError("没有需要记录的手工修改（台账文件与上次记录相同）")
         deleted = [s.path for s in changed if "D" in s.code and s.path.startswith(f"{LEDGERS}/")]
-        if deleted:
-            raise UserError(f"台账文件被删除：{'、'.join(deleted)}。台账记录不能删除",
-                            f"请运行 git checkout -- {' '.join(deleted)} 恢复")
+        renamed = renamed_ledgers(ws.root, changed) if deleted else {}
+        lost = [p for p in deleted if p not in renamed]
+        if lost:
+            raise deleted_ledgers_refusal(lost)
         from zhengdun.workspace import load_config
 
         findings = []
@@ -602,11 +628,11 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
         config_changed = any(s.path == CONFIG_NAME for s in changed)
         config = load_config(ws.root) if config_changed else ws.config
         checked = Workspace(ws.root, config)
-        edited = [s.path for s in changed
-                  if s.path.startswith(f"{LEDGERS}/") and s.path.endswith(".yaml")]
+        edited = [s.path for s in changed if s.path not in renamed
+                  and s.path.startswith(f"{LEDGERS}/") and s.path.endswith(".yaml")]
         for entry in changed:
             ref_name = "config" if entry.path == CONFIG_NAME else (
-                Path(entry.path).stem if entry.path in edited else None)
+                Path(entry.path).stem if entry.path in edited or entry.path in renamed else None)
             if ref_name is not None and ref_name not in refs:
                 refs.append(ref_name)
         to_check = list(edited)
@@ -623,17 +649,18 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
                 continue
             rules = ledger_findings(ledger, config, checked.today(), checked.evidence_problem)
             findings += locate(doc, rel, [f for f in rules if f.severity == "error"])
-        if edited:  # names stay unique: references by name must not become ambiguous
-            owners: dict[str, str] = {}
-            for path in store.iter_ledger_paths(ws.ledgers_dir):
-                rel = ws.rel(path)
-                name = _ledger_name(path)
-                if name is None:
-                    continue
-                if name in owners and (rel in edited or owners[name] in edited):
-                    findings.append(Located(rel, 1, 1, f"名称“{name}”与 {owners[name]} 重复",
-                                            "每个村(社区)只能有一个台账文件"))
-                owners.setdefault(name, rel)
+        names = ledger_names(ws) if edited else {}
+        reported: set[str] = set()
+        for rel in edited:  # names stay unique (:func:`name_holder`)
+            name = names.get(Path(rel).stem)
+            holder = name_holder(names, name, besides=Path(rel).stem) if name else None
+            if holder is None or holder in reported:
+                continue
+            # Reported at the later file of the two, as check does.
+            later, earlier = sorted([rel, ws.rel(ws.ledger_path(holder))], reverse=True)
+            findings.append(Located(later, 1, 1, f"名称“{name}”与 {earlier} 重复",
+                                    "每个村(社区)只能有一个台账文件"))
+            reported.add(Path(rel).stem)
         if findings:
             raise DataError("手工修改中有错误，未记录", findings, "请修正后重新运行 zhengdun commit")
         paths = [s.path for s in changed]

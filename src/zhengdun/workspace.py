@@ -405,3 +405,79 @@ def slug_for(name: str, taken: set[str]) -> str:
         slug = f"{base}-{n}"
         n += 1
     return slug
+
+
+def renamed_ledgers(root: Path, entries: list[Any]) -> dict[str, str]:
+    """Deleted ledger file → the new ledger file that carries its organization on.
+
+    ``entries`` are git's view of the changed files (``history.status``). A ledger file may
+    not be deleted (nothing recorded is lost), but renamed it may be, to give an organization
+    another slug (``git mv`` or a plain ``mv``): a deleted ledger and a file git has not
+    recorded yet whose ``name:`` is the one the deleted file had at HEAD are one rename, and
+    ``check`` and ``commit`` treat them as one. So is a deleted ledger that another ledger
+    file holds byte for byte: what an older zhengdun left of a ``git mv`` it committed only half
+    of (HEAD holding both files, the deletion staged); recording the deletion loses nothing.
+    """
+    import contextlib
+
+    from zhengdun import history
+
+    def is_ledger(path: str) -> bool:
+        return path.startswith(f"{LEDGERS}/") and path.endswith(".yaml") and path.count("/") == 1
+
+    deleted = [e.path for e in entries if "D" in e.code and is_ledger(e.path)]
+    added = [e.path for e in entries if (e.untracked or e.code[0] == "A")
+             and is_ledger(e.path) and (root / e.path).is_file()]
+    if not deleted:
+        return {}
+    committed: dict[str, str] = {}
+    for path in deleted:
+        committed.update(history.tree_files(root, "HEAD", path))
+    blobs = history.read_blobs(root, list(committed.values()))
+    new_names: dict[str, str] = {}
+    for path in added:
+        with _unreadable_skipped():
+            name = store.load_data(root / path).get("name")
+            if isinstance(name, str):
+                new_names.setdefault(name, path)
+    out: dict[str, str] = {}
+    for path in deleted:
+        with _unreadable_skipped():
+            data = store.parse(blobs[committed[path]].decode("utf-8-sig")).data
+            new = new_names.get(data.get("name"))
+            if new is not None and new not in out.values():
+                out[path] = new
+    left = [p for p in deleted if p not in out and p in committed]
+    if left:
+        sizes = {len(blobs[committed[p]]) for p in left}
+        on_disk: dict[bytes, str] = {}
+        for file in store.iter_ledger_paths(root / LEDGERS):
+            # Only plain files of a size that can match: never through a symlink, never a
+            # pipe, never a huge file read just to compare it.
+            with contextlib.suppress(OSError):
+                if not file.is_symlink() and file.is_file() and file.stat().st_size in sizes:
+                    on_disk.setdefault(file.read_bytes(), f"{LEDGERS}/{file.name}")
+        for path in left:
+            copy = on_disk.get(blobs[committed[path]])
+            if copy is not None and copy != path:
+                out[path] = copy
+    return out
+
+
+def _unreadable_skipped() -> AbstractContextManager[None]:
+    """A file that cannot be read (or is not a mapping) pairs with nothing: check and commit
+    report it on their own."""
+    import contextlib
+
+    return contextlib.suppress(UserError, UnicodeDecodeError, KeyError, AttributeError,
+                               TypeError)
+
+
+def deleted_ledgers_refusal(lost: list[str]) -> UserError:
+    """Why ``commit`` will not record deleted ledgers that no rename explains, and the way out
+    (``git checkout HEAD --`` brings a file back whether its deletion is staged or not)."""
+    files = " ".join(lost)
+    return UserError(f"台账文件被删除：{'、'.join(lost)}。台账记录不能删除",
+                     f"请运行 git checkout HEAD -- {files} 恢复；如果是给村(社区)改简称（文件改名），"
+                     "新文件中的名称（name）要与原文件相同，再运行 zhengdun commit -m \"说明\" "
+                     "把改名一起记录")
