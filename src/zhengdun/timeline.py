@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from zhengdun import faults, history, store
 from zhengdun.changes import Change, ledger_changes
+from zhengdun.clock import typed_date
 from zhengdun.errors import UserError
 from zhengdun.ledger import Receipt
 from zhengdun.model import Config, Ledger
@@ -30,6 +31,7 @@ from zhengdun.place import CONFIG_NAME, LEDGERS
 from zhengdun.workspace import Workspace, parse_ref, resolve_org
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+GIT_FIRST_YEAR, GIT_LAST_YEAR = 1970, 2099  # the years git's date parser reads
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,20 @@ class Point:
 def resolve_point(ws: Workspace, text: str) -> Point:
     """A date (end of that day, workspace timezone) or a git revision, as a commit."""
     wanted = text.strip()
-    if _DATE.fullmatch(wanted):
+    if _DATE.fullmatch(typed_date(wanted)):
+        wanted = typed_date(wanted)
         try:
             day = date.fromisoformat(wanted)
         except ValueError:
             raise UserError(f"日期 {wanted} 不存在", "请核对月份和天数") from None
+        if day.year <= GIT_FIRST_YEAR:
+            raise UserError(f"日期 {day} 超出了历史能覆盖的范围：git 记录的提交时间从 1970 年开始，"
+                            "这么早的台账不会在历史中",
+                            "请写 1971 年以后的日期；运行 git log --reverse 查看最早的记录")
         zone = ZoneInfo(ws.config.timezone)
-        end = datetime.combine(day, time(23, 59, 59), zone)
+        # git reads no time after 2099 (it then matches nothing), and no commit is dated
+        # later: the ledgers at the end of such a day are the ledgers at the end of 2099.
+        end = datetime.combine(min(day, date(GIT_LAST_YEAR, 12, 31)), time(23, 59, 59), zone)
         commit = history.commit_before(ws.root, end.isoformat())
         if commit is None:
             raise UserError(f"{day} 当天结束时还没有任何记录",
