@@ -167,3 +167,18 @@ def test_full_width_digits_are_the_date_they_spell(root: Path, quick: str) -> No
         assert "不存在" not in done.err
     refused(root, "step", "chengdong/1", "x", "--on", "２０２６-０２-３０", quick=quick,
             fragments=["日期 2026-02-30 不存在"])
+
+
+# --------------------------------------------------------------------------- git settings
+
+
+@pytest.mark.parametrize("fmt", ["openpgp", "ssh"])
+@BOTH_PATHS
+def test_commit_signing_without_a_key_is_named(root: Path, quick: str, fmt: str) -> None:
+    git(root, "config", "commit.gpgsign", "true")
+    git(root, "config", "gpg.format", fmt)
+    git(root, "config", "gpg.program", str(root / "no-gpg-here"))  # never a clerk's real gpg
+    done = refused(root, "step", "chengdong/1", "进展", quick=quick,
+                   fragments=["commit.gpgsign", "签名没有成功", "本次修改未保存",
+                              "git config commit.gpgsign false"])
+    assert "git 提交失败" not in done.err
