@@ -4,6 +4,7 @@ and leave the files, git's index and the history as they were."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,37 @@ def test_commit_signing_without_a_key_is_named(root: Path, quick: str, fmt: str)
                    fragments=["commit.gpgsign", "签名没有成功", "本次修改未保存",
                               "git config commit.gpgsign false"])
     assert "git 提交失败" not in done.err
+
+
+# --------------------------------------------------------------------------- check without git
+
+
+def test_check_outside_a_git_repository_does_not_pass(root: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "拷贝的台账"
+    bare.mkdir()
+    for name in ("zhengdun.yaml", "ledgers", "templates"):
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, bare / name)
+        elif source.exists():
+            shutil.copy2(source, bare / name)
+    for args in (["check"], ["check", "--json"]):
+        before = snapshot(bare)
+        done = run(bare, *args)
+        assert done.code == 1, done.out
+        assert "全部通过" not in done.out
+        assert "不是 git 仓库" in done.out
+        assert snapshot(bare) == before
+    assert '"ok": false' in run(bare, "check", "--json").out
+
+
+def test_check_with_no_git_program_does_not_pass(root: Path, tmp_path: Path) -> None:
+    assert run(root, "check").code == 0  # passes, and leaves its result in the cache
+    no_git = tmp_path / "没有git的PATH"
+    no_git.mkdir()
+    before = snapshot(root)
+    done = run(root, "check", PATH=str(no_git))
+    assert done.code == 1, done.out
+    assert "全部通过" not in done.out
+    assert "找不到 git 程序" in done.out
+    assert snapshot(root) == before
