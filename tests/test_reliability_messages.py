@@ -217,3 +217,71 @@ def test_check_with_no_git_program_does_not_pass(root: Path, tmp_path: Path) -> 
     assert "全部通过" not in done.out
     assert "找不到 git 程序" in done.out
     assert snapshot(root) == before
+
+
+# --------------------------------------------------------------------------- undo, linked ledgers
+
+
+def test_a_report_written_into_the_workspace_does_not_block_undo(root: Path) -> None:
+    assert run(root, "bulletin", "--month", "2026-11", "-o", "bulletin.md").code == 0
+    (root / "笔记.txt").write_text("自己的记录\n", encoding="utf-8")
+    head = git(root, "rev-parse", "HEAD").strip()
+    done = run(root, "undo", "--yes")
+    assert done.code == 0, done.err
+    assert git(root, "rev-parse", "HEAD~1").strip() == head
+    assert git(root, "-c", "core.quotePath=false", "status", "--porcelain").splitlines() == [
+        "?? bulletin.md", "?? 笔记.txt"]
+
+
+def test_undo_blocked_by_unrecorded_changes_names_each_file(root: Path) -> None:
+    (root / "bulletin.md").write_text("通报\n", encoding="utf-8")
+    with (root / LEDGER).open("a", encoding="utf-8") as ledger:
+        ledger.write("# 手工备注\n")
+    (root / "templates" / "我的模板.md.j2").write_text("{{ county }}\n", encoding="utf-8")
+    done = refused(root, "undo", "--yes",
+                   fragments=["不能撤销", f"{LEDGER}（已修改）", "templates/我的模板.md.j2（新文件）",
+                              "zhengdun commit -m", "git add 文件", "git checkout -- 文件",
+                              "不要的新文件直接删除"])
+    assert "bulletin.md" not in done.err
+
+
+@BOTH_PATHS
+def test_a_linked_ledgers_folder_is_named_not_taken_for_hand_edits(root: Path,
+                                                                   quick: str) -> None:
+    moved = root.parent / "共享盘台账"
+    (root / "ledgers").rename(moved)
+    (root / "ledgers").symlink_to(moved)
+    for args in (["step", "chengdong/1", "进展"], ["close", "chengdong/1", "--result", "已解决"],
+                 ["add", "城东社区", "路灯不亮", "--category", "10", "--owner", "王五",
+                  "--due", "2026-12-31"], ["reopen", "chengdong/1", "--reason", "反弹"],
+                 ["undo", "--yes"]):
+        done = refused(root, *args, quick=quick,
+                       fragments=["ledgers/ 是符号链接", "zhengdun 不读取也不写入工作区之外的台账"])
+        assert "未记录的手工修改" not in done.err
+        assert "尚未记录的修改" not in done.err
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_a_half_built_demo_is_named_as_one(tmp_path: Path) -> None:
+    killed = zhengdun(tmp_path, "demo", "演示县", fault="after-commit")
+    assert killed.code < 0  # killed after its first commit: a half-built demo workspace
+    folder = tmp_path / "演示县"
+    made = int(git(folder, "rev-list", "--count", "HEAD"))
+    assert made >= 1
+    done = refused(folder.parent, "demo", "演示县",
+                   fragments=["演示县 中是一个没有建完的演示工作区", f"只做了 {made} 次",
+                              "上一次 zhengdun demo 被中断", "删除文件夹 演示县 后重新运行 zhengdun demo"])
+    assert "zhengdun init" not in done.err
+    assert "org add" not in done.err
+
+
+def test_demo_into_a_built_demo_or_a_used_folder_speaks_of_demo(demo_county: Path,
+                                                                  root: Path) -> None:
+    done = refused(demo_county.parent, "demo", demo_county.name,
+                   fragments=["已经有一个建好的演示工作区", f"cd {demo_county.name}"])
+    assert "org add" not in done.err
+    done = refused(root.parent, "demo", root.name,
+                   fragments=["不是空的，zhengdun demo 只在新的或空的文件夹中建立演示工作区"])
+    assert "zhengdun init" not in done.err

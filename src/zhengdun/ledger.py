@@ -200,6 +200,8 @@ def _record(ws: Workspace, slug: str, action: str, ref: str | Callable[[Ledger],
     rel = ws.rel(path)
     with ws.lock():
         history.preflight(ws.root)
+        if ws.ledgers_dir.is_symlink():  # git sees every ledger deleted: "未记录的手工修改"
+            raise store.linked_folder(ws.ledgers_dir)
         watched = [rel, CONFIG_NAME, *evidence]
         states = {s.path: s for s in history.resync_index(ws.root,
                                                           history.status(ws.root, watched))}

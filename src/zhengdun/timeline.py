@@ -27,7 +27,7 @@ from zhengdun.clock import typed_date
 from zhengdun.errors import UserError
 from zhengdun.ledger import Receipt
 from zhengdun.model import Config, Ledger
-from zhengdun.place import CONFIG_NAME, LEDGERS
+from zhengdun.place import CONFIG_NAME, EVIDENCE, LEDGERS, TEMPLATES
 from zhengdun.workspace import Workspace, parse_ref, resolve_org
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -468,10 +468,12 @@ def plan_undo(ws: Workspace) -> UndoPlan:
     files = [f for f in commit.files]
     raw = history.read_blobs(ws.root, [b for f in files for b in (f.old, f.new)])
     resuming = history.revert_in_progress(ws.root) == commit.id
-    pending = history.resync_index(ws.root, history.status(ws.root))
+    if ws.ledgers_dir.is_symlink():  # git sees every ledger deleted
+        raise store.linked_folder(ws.ledgers_dir)
+    pending = [p for p in history.resync_index(ws.root, history.status(ws.root))
+               if not (p.untracked and not _part_of_the_record(p.path))]
     if pending and not (resuming and _half_undone(ws.root, files, raw, pending)):
-        raise UserError("工作区中有尚未记录的修改，不能撤销",
-                        "请先运行 zhengdun commit -m \"说明\" 记录，或用 git checkout -- 文件 放弃修改")
+        raise _unrecorded_before_undo(pending)
     changes: list[Change] = []
     for file in files:
         if file.path.startswith(f"{LEDGERS}/") and file.path.endswith(".yaml"):
@@ -479,6 +481,27 @@ def plan_undo(ws: Workspace) -> UndoPlan:
             changes += ledger_changes(slug, _ledger_from(raw.get(file.old), file.path),
                                       _ledger_from(raw.get(file.new), file.path))
     return UndoPlan(commit, changes, raw, resuming)
+
+
+def _part_of_the_record(path: str) -> bool:
+    """Whether a file belongs to what zhengdun records; a bulletin written with ``-o`` into the
+    workspace, or any other stray file, does not, and must not block ``undo``."""
+    return path == CONFIG_NAME or path.split("/", 1)[0] in (LEDGERS, TEMPLATES, EVIDENCE)
+
+
+def _unrecorded_before_undo(pending: list[history.PathStatus]) -> UserError:
+    """The refusal of ``undo`` over unrecorded changes, naming each file and its way out."""
+    shown = pending[:10]
+    lines = [f"  {p.path}（{'新文件' if p.untracked else '已修改'}）" for p in shown]
+    if len(pending) > len(shown):
+        lines.append(f"  ……共 {len(pending)} 个文件")
+    hint = (f"请先处理这些文件：{LEDGERS}/、{EVIDENCE}/ 和 {CONFIG_NAME} 中要保留的修改运行 "
+            "zhengdun commit -m \"说明\" 记录，其他文件（如 templates/ 中的模板）用 git add 文件 "
+            "和 git commit -m \"说明\" 记录；不要的修改用 git checkout -- 文件 放弃")
+    if any(p.untracked for p in pending):
+        hint += "，不要的新文件直接删除"
+    return UserError("工作区中有尚未记录的修改，不能撤销：\n" + "\n".join(lines),
+                     hint + "；然后重新运行 zhengdun undo")
 
 
 def _half_undone(root: Path, files: list[history.FileChange], raw: dict[str, bytes],
