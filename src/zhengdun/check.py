@@ -105,11 +105,21 @@ def check_workspace(root: Path) -> CheckReport:
             report.findings.append(Located(path.relative_to(root).as_posix(), None, None,
                                            "台账文件的扩展名应为 .yaml，此文件不会被读取",
                                            f"请改名为 {path.stem}.yaml", "warning"))
-    if history.git_dir(root) is not None:
+    if history.git_dir(root) is None:
+        # Without a history nothing is recorded: "全部通过" would vouch for what was never kept.
+        report.findings.append(Located(".git", None, None,
+                                       f"{root} 不是 git 仓库：台账没有历史，不能确认它们已经记录",
+                                       "台账工作区必须是 git 仓库：运行 git init 后再运行 "
+                                       "zhengdun commit -m \"建立台账\"，或用 zhengdun init "
+                                       "新建工作区"))
+    else:
         try:
             pending = history.status(root, [CONFIG_NAME, LEDGERS])
-        except UserError:
+        except UserError as exc:
             pending = []
+            report.findings.append(Located(".git", None, None,
+                                           f"读不了 git 中的历史，不能确认台账已经记录：{exc.message}",
+                                           exc.hint))
         report.uncommitted = [s.path for s in pending]
         report.new_files = [s.path for s in pending if s.untracked or s.code[0] == "A"]
         with contextlib.suppress(UserError):

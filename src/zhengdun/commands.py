@@ -63,10 +63,11 @@ def day(value: str | None, option: str) -> date | None:
     """A ``YYYY-MM-DD`` option value as a date (None when not given)."""
     if value is None:
         return None
+    from zhengdun.clock import typed_date
     from zhengdun.model import parse_day
 
     try:
-        return parse_day(value.strip())
+        return parse_day(typed_date(value))
     except Exception as exc:  # pydantic's error type, imported lazily
         message = getattr(exc, "message", None)
         text = message() if callable(message) else str(exc)
@@ -94,7 +95,9 @@ def bulletin(directory: Path | None, month: str, number: str | None, issued: str
     from zhengdun.reports import Month, bulletin_context
 
     ws = workspace(directory, at)
-    context = bulletin_context(ws, Month.parse(month), number, day(issued, "--date"))
+    from zhengdun.clock import typed_date
+
+    context = bulletin_context(ws, Month.parse(typed_date(month)), number, day(issued, "--date"))
     if as_json:
         return Output(json_text(context))
     from zhengdun.render import render

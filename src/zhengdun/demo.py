@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from zhengdun import interrupts, store
+from zhengdun import history, interrupts, store
 from zhengdun import ledger as ops
 from zhengdun.errors import UserError
 from zhengdun.model import Acceptance, Config, Ledger, Visit
@@ -152,6 +152,24 @@ class Demo:
     commits: int
 
 
+def _refuse_a_used_folder(folder: Path, config_text: str, commits: int) -> None:
+    """Refuse a folder with contents in the demo's own terms: init's refusals advise ``org add``
+    or another name for ``init``, which misleads a clerk whose earlier demo was interrupted."""
+    if not folder.is_dir() or not any(p.name != ".git" for p in folder.iterdir()):
+        return
+    config = folder / CONFIG_NAME
+    again = (f"删除文件夹 {folder} 后重新运行 zhengdun demo {folder}，"
+             "或换一个新的文件夹名运行 zhengdun demo")
+    if config.is_file() and config.read_bytes() == config_text.encode("utf-8"):
+        made = history.commit_count(folder.resolve())
+        if made < commits:
+            raise UserError(f"{folder} 中是一个没有建完的演示工作区（{commits} 次提交中只做了 {made} 次），"
+                            "多半是上一次 zhengdun demo 被中断后留下的", again)
+        raise UserError(f"{folder} 中已经有一个建好的演示工作区", f"直接 cd {folder} 使用它；要重建，{again}")
+    raise UserError(f"文件夹 {folder} 不是空的，zhengdun demo 只在新的或空的文件夹中建立演示工作区",
+                    "请换一个新的文件夹名运行 zhengdun demo，例如 zhengdun demo 演示县")
+
+
 def build_demo(folder: Path, progress: Callable[[int, int], None] | None = None) -> Demo:
     """Create the demo workspace in ``folder`` and replay the shipped county into it."""
     source = shipped_dir()
@@ -165,6 +183,7 @@ def build_demo(folder: Path, progress: Callable[[int, int], None] | None = None)
         raise UserError("自带的演示数据是空的，安装可能不完整")
     events = [event for slug, ledger in ledgers for event in events_of(slug, ledger)]
     events.sort(key=lambda e: (e.entered, _GROUP[e.group], e.key))
+    _refuse_a_used_folder(folder, config_text, 1 + len(events))
     first = events[0].entered
     with _dated(first, 0, f"{config.county}委组织部"):
         ops.init_workspace(folder, config.county, config.issuer, config.doc_prefix,

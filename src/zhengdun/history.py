@@ -358,6 +358,14 @@ def _commit_error(root: Path, stderr: str) -> GitError:
         name = _shown(root, locked[1]) if locked else ".git/index.lock"
         return GitError(f"另一个 git 程序正在使用这个仓库（{name} 被占用），本次修改未保存",
                         f"请等它结束后重新运行刚才的命令；如果确认没有 git 在运行，删除 {name} 后重试")
+    # commit.gpgsign with no usable key (gpg, or gpg.format ssh without one)
+    if any(sign in text for sign in ("failed to sign", "gpg failed", "cannot run gpg",
+                                     "user.signingkey")):
+        return GitError("git 设置了提交时签名（commit.gpgsign），但签名没有成功，本次修改未保存："
+                        f"\n{_first_lines(text)}",
+                        "请确认签名密钥可用（git config user.signingkey 指定的密钥已导入，gpg "
+                        "能解锁它）；不需要签名的，运行 git config commit.gpgsign false 关闭，"
+                        "然后重新运行刚才的命令")
     gdir = git_dir(root)
     if gdir is not None and any((gdir / "hooks" / hook).exists()
                                 for hook in ("pre-commit", "commit-msg", "prepare-commit-msg")):

@@ -202,6 +202,8 @@ def _record(ws: Workspace, slug: str, action: str, ref: str | Callable[[Ledger],
     rel = ws.rel(path)
     with ws.lock():
         history.preflight(ws.root)
+        if ws.ledgers_dir.is_symlink():  # git sees every ledger deleted: "未记录的手工修改"
+            raise store.linked_folder(ws.ledgers_dir)
         watched = [rel, CONFIG_NAME, *evidence]
         states = {s.path: s for s in history.resync_index(ws.root,
                                                           history.status(ws.root, watched))}
@@ -568,6 +570,12 @@ def record_visit(ws: Workspace, org: str, kind: str, by: str, text: str,
     return Receipt("visit", slug, commit, f"已记录 {new.name} 的{kind}（{day}）")
 
 
+def _score_text(score: float) -> str:
+    """The score as typed: ``:g`` rounds 100.0000001 to "100", which is inside the range."""
+    short = f"{score:g}"
+    return short if float(short) == score else repr(score)
+
+
 def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | None = None,
                       score: float | None = None, note: str | None = None) -> Receipt:
     """验收: record an acceptance with its grade (合格 means 转化)."""
@@ -577,7 +585,7 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
     if note is not None:
         _nonempty(note, "备注")
     if score is not None and not 0 <= score <= 100:
-        raise UserError(f"得分 {score:g} 不在 0 到 100 之间")
+        raise UserError(f"得分 {_score_text(score)} 不在 0 到 100 之间", "得分应为 0 到 100 之间的数")
     day = on or ws.today()
     _check_day(ws, day, "验收日期")
 

@@ -188,7 +188,9 @@ _REF = re.compile(r"([^/]+)/([0-9]{1,9})")
 def _day(value: str | None) -> date | None:
     if value is None:
         return None
-    value = value.strip()
+    from zhengdun.clock import typed_date
+
+    value = typed_date(value)
     if not _DAY.fullmatch(value):
         raise Decline
     try:

@@ -151,7 +151,48 @@ _PROBLEM_ZH = [
     ("did not find expected <document start>", "缩进不一致：这一行与上文的对齐方式不符"),
     ("did not find expected ',' or ']'", "方括号没有配对：“[”缺少对应的“]”，或各项之间缺少逗号"),
     ("did not find expected ',' or '}'", "花括号没有配对：“{”缺少对应的“}”，或各项之间缺少逗号"),
+    ("exceeded maximum nesting depth",
+     "括号或缩进嵌套的层数太多（上千层），台账文件不会有这样的结构：可能是多出了大量“[”或“{”"),
 ]
+
+# Characters YAML takes for a line break that editors show as nothing (or as a space): a
+# parse error after one points at a line number the clerk cannot find.
+_INVISIBLE_BREAKS = {"\u2028": "U+2028（行分隔符 LINE SEPARATOR）",
+                     "\u2029": "U+2029（段分隔符 PARAGRAPH SEPARATOR）",
+                     "\x85": "U+0085（下一行 NEXT LINE）"}
+_CONFLICT_MARKER = re.compile(r"^(?:<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+
+
+def _unreadable_layout(text: str, error_line: int | None) -> YamlError | None:
+    """What an editor hides behind a YAML syntax error: the markers of an unresolved git merge,
+    or an invisible line break before the error (``error_line``: 0-based, YAML's counting)."""
+    conflict = _CONFLICT_MARKER.search(text)
+    if conflict is not None:
+        line = text.count("\n", 0, conflict.start()) + 1
+        return MergeConflict("这里是 git 合并冲突留下的标记（<<<<<<< / ======= / >>>>>>>），"
+                         "合并冲突还没有解决", line, 1, hint=CONFLICT_HINT.format(name="这个文件"))
+    found = [i for i in (text.find(ch) for ch in _INVISIBLE_BREAKS) if i >= 0]
+    if not found:
+        return None
+    at = min(found)
+    yaml_line = text.count("\n", 0, at) + sum(text.count(ch, 0, at) for ch in _INVISIBLE_BREAKS)
+    if error_line is not None and error_line < yaml_line:
+        return None  # the error comes before it: it is not the cause
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    return YamlError(f"第 {line} 行第 {column} 列有一个看不见的字符 {_INVISIBLE_BREAKS[text[at]]}，"
+                     "YAML 把它当作换行，这一行因此断开、无法读取", line, column,
+                     hint="这种字符多半随网页或 Word 中复制的文字而来：在编辑器中把光标移到这一行这一列，"
+                          "删去它（看起来像是什么都没有，或一个空格）后保存")
+
+
+class MergeConflict(YamlError):
+    """Markers of a git merge that was not finished, left in the file."""
+
+
+CONFLICT_HINT = ("用编辑器打开 {name} ，每处冲突在 <<<<<<< 与 ======= 之间、======= 与 >>>>>>> "
+                 "之间保留应当保留的行，删去这三种标记行；然后运行 git add {name} 和 git commit "
+                 "完成合并（或运行 git merge --abort 放弃这次合并）")
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -219,8 +260,14 @@ def parse(text: str, *, marks: bool = False) -> Parsed:
         problem = str(exc.problem or exc.context)
         if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
             problem = "found a tab character"  # libyaml does not say which character it was
+        hidden = _unreadable_layout(text, mark.line if mark else None)
+        if hidden is not None:
+            raise hidden from None
         raise YamlError(_translate(problem), line, column) from None
     except yaml.YAMLError as exc:
+        hidden = _unreadable_layout(text, None)
+        if hidden is not None:
+            raise hidden from None
         raise YamlError(_translate(str(exc))) from None
     finally:
         if loader is not None:
@@ -365,7 +412,14 @@ class Document:
             return parse(self.text, marks=True)
         if self._parsed is not None:
             return self._parsed
-        parsed = parse(self.text)
+        try:
+            parsed = parse(self.text)
+        except YamlError as exc:
+            if isinstance(exc, MergeConflict):  # the file's own name, for ``git add``
+                name = self.path.name if self.path.parent.name != "ledgers" else \
+                    f"ledgers/{self.path.name}"
+                exc.hint = CONFLICT_HINT.format(name=name)
+            raise
         if keep:
             self._parsed = parsed
         return parsed

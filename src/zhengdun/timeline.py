@@ -23,13 +23,15 @@ from pydantic import ValidationError
 
 from zhengdun import faults, history, interrupts, store
 from zhengdun.changes import Change, ledger_changes
+from zhengdun.clock import typed_date
 from zhengdun.errors import UserError
 from zhengdun.ledger import Receipt
 from zhengdun.model import Config, Ledger
-from zhengdun.place import CONFIG_NAME, LEDGERS
+from zhengdun.place import CONFIG_NAME, EVIDENCE, LEDGERS, TEMPLATES
 from zhengdun.workspace import Workspace, parse_ref, resolve_org
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+GIT_FIRST_YEAR, GIT_LAST_YEAR = 1970, 2099  # the years git's date parser reads
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,20 @@ class Point:
 def resolve_point(ws: Workspace, text: str) -> Point:
     """A date (end of that day, workspace timezone) or a git revision, as a commit."""
     wanted = text.strip()
-    if _DATE.fullmatch(wanted):
+    if _DATE.fullmatch(typed_date(wanted)):
+        wanted = typed_date(wanted)
         try:
             day = date.fromisoformat(wanted)
         except ValueError:
             raise UserError(f"日期 {wanted} 不存在", "请核对月份和天数") from None
+        if day.year <= GIT_FIRST_YEAR:
+            raise UserError(f"日期 {day} 超出了历史能覆盖的范围：git 记录的提交时间从 1970 年开始，"
+                            "这么早的台账不会在历史中",
+                            "请写 1971 年以后的日期；运行 git log --reverse 查看最早的记录")
         zone = ZoneInfo(ws.config.timezone)
-        end = datetime.combine(day, time(23, 59, 59), zone)
+        # git reads no time after 2099 (it then matches nothing), and no commit is dated
+        # later: the ledgers at the end of such a day are the ledgers at the end of 2099.
+        end = datetime.combine(min(day, date(GIT_LAST_YEAR, 12, 31)), time(23, 59, 59), zone)
         commit = history.commit_before(ws.root, end.isoformat())
         if commit is None:
             raise UserError(f"{day} 当天结束时还没有任何记录",
@@ -473,10 +482,12 @@ def plan_undo(ws: Workspace) -> UndoPlan:
     files = [f for f in commit.files]
     raw = history.read_blobs(ws.root, [b for f in files for b in (f.old, f.new)])
     resuming = history.revert_in_progress(ws.root) == commit.id
-    pending = history.resync_index(ws.root, history.status(ws.root))
+    if ws.ledgers_dir.is_symlink():  # git sees every ledger deleted
+        raise store.linked_folder(ws.ledgers_dir)
+    pending = [p for p in history.resync_index(ws.root, history.status(ws.root))
+               if not (p.untracked and not _part_of_the_record(p.path))]
     if pending and not (resuming and _half_undone(ws.root, files, raw, pending)):
-        raise UserError("工作区中有尚未记录的修改，不能撤销",
-                        "请先运行 zhengdun commit -m \"说明\" 记录，或用 git checkout -- 文件 放弃修改")
+        raise _unrecorded_before_undo(pending)
     changes: list[Change] = []
     for file in files:
         if file.path.startswith(f"{LEDGERS}/") and file.path.endswith(".yaml"):
@@ -484,6 +495,27 @@ def plan_undo(ws: Workspace) -> UndoPlan:
             changes += ledger_changes(slug, _ledger_from(raw.get(file.old), file.path),
                                       _ledger_from(raw.get(file.new), file.path))
     return UndoPlan(commit, changes, raw, resuming, ws.config.timezone)
+
+
+def _part_of_the_record(path: str) -> bool:
+    """Whether a file belongs to what zhengdun records; a bulletin written with ``-o`` into the
+    workspace, or any other stray file, does not, and must not block ``undo``."""
+    return path == CONFIG_NAME or path.split("/", 1)[0] in (LEDGERS, TEMPLATES, EVIDENCE)
+
+
+def _unrecorded_before_undo(pending: list[history.PathStatus]) -> UserError:
+    """The refusal of ``undo`` over unrecorded changes, naming each file and its way out."""
+    shown = pending[:10]
+    lines = [f"  {p.path}（{'新文件' if p.untracked else '已修改'}）" for p in shown]
+    if len(pending) > len(shown):
+        lines.append(f"  ……共 {len(pending)} 个文件")
+    hint = (f"请先处理这些文件：{LEDGERS}/、{EVIDENCE}/ 和 {CONFIG_NAME} 中要保留的修改运行 "
+            "zhengdun commit -m \"说明\" 记录，其他文件（如 templates/ 中的模板）用 git add 文件 "
+            "和 git commit -m \"说明\" 记录；不要的修改用 git checkout -- 文件 放弃")
+    if any(p.untracked for p in pending):
+        hint += "，不要的新文件直接删除"
+    return UserError("工作区中有尚未记录的修改，不能撤销：\n" + "\n".join(lines),
+                     hint + "；然后重新运行 zhengdun undo")
 
 
 def _half_undone(root: Path, files: list[history.FileChange], raw: dict[str, bytes],
