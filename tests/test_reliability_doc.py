@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "reliability.md"
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 RELIABILITY_TESTS = ["tests/test_reliability_crash.py", "tests/test_reliability_concurrency.py",
-                     "tests/test_reliability_faults.py"]
+                     "tests/test_reliability_faults.py", "tests/test_reliability_quiet.py"]
 
 
 @cache
