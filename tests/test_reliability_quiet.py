@@ -359,3 +359,20 @@ def test_a_category_spelled_as_another_number_is_refused(root: Path, spelled: st
 def test_a_category_written_as_a_plain_number_is_still_that_code(root: Path) -> None:
     hand_written(root, "ledgers/chengbei.yaml", ledger_text(category="9"))
     assert check(root).code == 0
+
+
+# --------------------------------------------------------------------------- power loss
+
+
+def test_init_asks_git_to_fsync(root: Path, tmp_path: Path) -> None:
+    assert git(root, "config", "--get", "core.fsync").strip() == "objects,reference,index"
+    existing = tmp_path / "已有仓库"
+    existing.mkdir()
+    git(existing, "init", "-q")
+    done = zhengdun(tmp_path, "init", str(existing), "--county", "示范县", "--issuer", "组织部")
+    assert done.code == 0, done
+    assert git(existing, "config", "--get", "core.fsync").strip() == "objects,reference,index"
+
+
+def test_demo_asks_git_to_fsync(demo_county: Path) -> None:
+    assert git(demo_county, "config", "--get", "core.fsync").strip() == "objects,reference,index"

@@ -127,6 +127,7 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
     try:
         if fresh_repo:
             history.init(folder)
+        history.ask_for_fsync(folder)
         for name in (LEDGERS, TEMPLATES, EVIDENCE):
             (folder / name).mkdir(exist_ok=True)
             (folder / name / ".gitkeep").write_bytes(b"")
