@@ -29,6 +29,7 @@ from ruamel.yaml import YAML
 
 from conftest import Run, git
 from zhengdun import store
+from zhengdun.wording import is_blank, name_key, typed_name
 
 TODAY = date(2026, 11, 21)
 START = date(2026, 1, 1)
@@ -41,7 +42,8 @@ TOKENS = [
     "--", "-", "\r\n",
 ]
 TEXT = st.lists(st.sampled_from(TOKENS), min_size=1, max_size=4).map("".join).filter(
-    lambda s: bool(s.strip()))
+    lambda s: not is_blank(s))
+NAME = TEXT.filter(lambda s: bool(name_key(s)))
 CATEGORIES = [str(n) for n in range(1, 11)]
 SOURCES = ["排查发现", "群众反映", "督查发现", "巡察反馈", "信访举报", "上级交办", "自查自纠"]
 RUAMEL = YAML(typ="safe")
@@ -121,9 +123,10 @@ class Ledgers(RuleBasedStateMachine):
     @rule(data=st.data())
     def org_add(self, data: st.DataObject) -> None:
         slug = f"o{len(self.orgs) + 1}"
-        name = data.draw(TEXT.filter(lambda s: all(s != o["name"] for o in self.orgs.values())),
-                         label="name")
-        township = data.draw(TEXT, label="township")
+        # names are recorded as typed_name keeps them, and compared by name_key (wording)
+        name = data.draw(NAME.filter(lambda s: all(name_key(s) != o["name"]
+                                                   for o in self.orgs.values())), label="name")
+        township = data.draw(NAME, label="township")
         kind = data.draw(st.sampled_from(["村", "社区"]))
         designated = data.draw(day_between(START, TODAY), label="designated")
         categories = data.draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=3,
@@ -132,8 +135,8 @@ class Ledgers(RuleBasedStateMachine):
                 f"--designated={designated}", f"--slug={slug}"]
         args += [f"--category={c}" for c in categories]
         self.do(*args, "--", name)
-        self.orgs[slug] = {"schema_version": 1, "name": name, "kind": kind,
-                           "township": township, "designated_on": designated,
+        self.orgs[slug] = {"schema_version": 1, "name": typed_name(name), "kind": kind,
+                           "township": typed_name(township), "designated_on": designated,
                            "categories": categories, "responsibility": {}}
 
     @precondition(lambda self: self.orgs)
@@ -154,11 +157,16 @@ class Ledgers(RuleBasedStateMachine):
                 args += [f"--paired-unit={u}" for u in units]
                 org["responsibility"]["paired_units"] = units
             else:
-                old = org["township"] if field == "township" else org["responsibility"].get(field)
-                value = data.draw(TEXT.filter(lambda new, old=old: new != old), label=field)
+                if field == "township":
+                    old = org["township"]
+                    value = data.draw(NAME.filter(lambda new, old=old: typed_name(new) != old),
+                                      label=field)
+                else:
+                    old = org["responsibility"].get(field)
+                    value = data.draw(TEXT.filter(lambda new, old=old: new != old), label=field)
                 args.append(f"--{field.replace('_', '-')}={value}")
                 if field == "township":
-                    org["township"] = value
+                    org["township"] = typed_name(value)
                 else:
                     org["responsibility"][field] = value
         self.do(*args, "--", slug)
@@ -176,7 +184,7 @@ class Ledgers(RuleBasedStateMachine):
         found = data.draw(day_between(earliest, TODAY), label="found")
         due = data.draw(day_between(found, found + timedelta(days=200)), label="due")
         title = data.draw(TEXT, label="title")
-        owner = data.draw(TEXT, label="owner")
+        owner = data.draw(NAME, label="owner")
         category = data.draw(st.sampled_from(CATEGORIES))
         source = data.draw(st.none() | st.sampled_from(SOURCES))
         measures = data.draw(st.lists(TEXT, max_size=2))
@@ -191,7 +199,7 @@ class Ledgers(RuleBasedStateMachine):
         problem: dict[str, Any] = {"id": pid, "title": title, "category": category}
         if source:
             problem["source"] = source
-        problem.update({"found_on": found, "due": due, "owner": owner})
+        problem.update({"found_on": found, "due": due, "owner": typed_name(owner)})
         if measures:
             problem["measures"] = measures
         org.setdefault("problems", []).append(problem)

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "reliability.md"
 REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 RELIABILITY_TESTS = ["tests/test_reliability_crash.py", "tests/test_reliability_concurrency.py",
-                     "tests/test_reliability_faults.py", "tests/test_reliability_interrupts.py"]
+                     "tests/test_reliability_faults.py", "tests/test_reliability_interrupts.py",
+                     "tests/test_reliability_quiet.py", "tests/test_reliability_renames.py",
+                     "tests/test_reliability_messages.py"]
 
 
 @cache

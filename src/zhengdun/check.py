@@ -10,8 +10,16 @@ from zhengdun import history, store
 from zhengdun.cache import Verdicts, blob_id, save_evidence_index
 from zhengdun.errors import UserError
 from zhengdun.housekeeping import reasons
-from zhengdun.model import Config, Ledger, evidence_refs, latest_date, ledger_findings
-from zhengdun.place import CONFIG_NAME, LEDGERS
+from zhengdun.model import (
+    Config,
+    Finding,
+    Ledger,
+    evidence_refs,
+    latest_date,
+    ledger_findings,
+)
+from zhengdun.place import CONFIG_NAME, LEDGERS, reserved_slug
+from zhengdun.wording import is_blank, name_key, name_problem
 from zhengdun.workspace import (
     Located,
     Workspace,
@@ -86,14 +94,21 @@ def check_workspace(root: Path) -> CheckReport:
             continue
         report.organizations += 1
         report.problems += len(ledger.problems)
-        if ledger.name in names:
+        if name_key(ledger.name) in names:
             report.findings.append(Located(display, 1, 1,
-                                           f"名称“{ledger.name}”与 {names[ledger.name]} 重复",
+                                           f"名称“{ledger.name}”与 {names[name_key(ledger.name)]} 重复",
                                            "每个村(社区)只能有一个台账文件"))
-        names.setdefault(ledger.name, display)
+        names.setdefault(name_key(ledger.name), display)
         report.names[display] = ledger.name
+        if reserved_slug(path.stem):
+            report.findings.append(Located(display, None, None,
+                                           f"文件名 {path.stem} 是 Windows 的保留名称，"
+                                           "这个台账在 Windows 电脑上无法检出或打开",
+                                           f"请改名，例如 git mv {display} "
+                                           f"{LEDGERS}/{path.stem}-1.yaml，再运行 zhengdun commit"))
         if ws is not None:
             rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
+            rules += wording_findings(ledger)
             report.findings += locate(doc, display, rules)
             evidence[blob] = evidence_refs(ledger)
             if verdicts is not None and not any(f.severity == "error" for f in found) \
@@ -152,7 +167,39 @@ def judge(root: Path, config_doc: store.Document, doc: store.Document) -> bool:
         return False
     ws = Workspace(root, config)
     if any(f.severity == "error"
-           for f in ledger_findings(ledger, config, ws.today(), ws.evidence_problem)):
+           for f in [*ledger_findings(ledger, config, ws.today(), ws.evidence_problem),
+                     *wording_findings(ledger)]):
         return False
     Verdicts(root, config_doc.raw).remember(blob_id(doc.raw), latest_date(ledger))
     return True
+
+
+def wording_findings(ledger: Ledger) -> list[Finding]:
+    """Names that would be taken for other names, and texts a reader would see as empty.
+
+    The model takes any non-empty string; these are the rules of :mod:`zhengdun.wording` that
+    the commands apply to what is typed, applied here to what was written into the file by hand.
+    """
+    out: list[Finding] = []
+    hint = "请删去前后的空格和看不见的字符（可以整行删除后重新输入）"
+
+    def name(path: tuple[str | int, ...], value: str) -> None:
+        problem = name_problem(value)
+        if problem is not None:
+            out.append(Finding(path, f"{problem}，会被当作另一个名称", hint))
+
+    def text(path: tuple[str | int, ...], value: str | None) -> None:
+        if value is not None and is_blank(value):
+            out.append(Finding(path, "只有空格或看不见的字符，等于没有填写", "请填写内容"))
+
+    name(("name",), ledger.name)
+    name(("township",), ledger.township)
+    for pi, problem in enumerate(ledger.problems):
+        base = ("problems", pi)
+        text((*base, "title"), problem.title)
+        name((*base, "owner"), problem.owner)
+        for si, step in enumerate(problem.steps):
+            text((*base, "steps", si, "text"), step.text)
+        for ci, closure in enumerate(problem.closures):
+            text((*base, "closures", ci, "result"), closure.result)
+    return out

@@ -49,6 +49,13 @@ def emit(out: Output) -> int:
         raise UserError(f"{output} 是一个文件夹", "请在 -o 后写文件名，例如 -o 通报-2026-10.md")
     if not target.parent.is_dir():
         raise UserError(f"文件夹 {target.parent} 不存在", "请先建立该文件夹，或换一个位置")
+    from zhengdun.place import output_problem
+
+    refused = output_problem(output)
+    if refused is not None:
+        raise UserError(f"{refused}，不能把{out.what or '报表'}写到那里，未写入",
+                        "请在 -o 后换一个文件名，例如 -o 通报-2026-10.md（写在工作区之外，"
+                        "或工作区中 ledgers/ 和 .git/ 以外的文件夹中）")
     write_atomic(target, out.text.encode("utf-8"), str(output))
     sys.stderr.write(f"已生成{out.what}：{output}\n")
     return out.code

@@ -102,6 +102,17 @@ def init(root: Path) -> None:
     run(root, *args)
 
 
+#: What git flushes to the disk before it reports a write done (git >= 2.36, ``core.fsync``):
+#: its objects, its refs (the branch, so HEAD never names a commit the disk lost) and its index.
+FSYNC = "objects,reference,index"
+
+
+def ask_for_fsync(root: Path) -> None:
+    """Have git fsync what a commit writes, so that a power cut after a command reported
+    success cannot lose the commit (by default git leaves that to the operating system)."""
+    run(root, "config", "core.fsync", FSYNC)
+
+
 def preflight(root: Path, *, undoing: bool = False) -> None:
     """Refuse to record while git is in the middle of something or not on a branch.
 

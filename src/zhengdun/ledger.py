@@ -45,9 +45,12 @@ from zhengdun.place import (
     LEDGERS,
     SLUG_RE,
     TEMPLATES,
+    check_untouched_by_hooks,
     put_back,
+    reserved_slug,
     write_and_commit,
 )
+from zhengdun.wording import is_blank, name_key, typed_name
 from zhengdun.workspace import (
     LoadedLedger,
     Located,
@@ -126,6 +129,7 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
     try:
         if fresh_repo:
             history.init(folder)
+        history.ask_for_fsync(folder)
         for name in (LEDGERS, TEMPLATES, EVIDENCE):
             (folder / name).mkdir(exist_ok=True)
             (folder / name / ".gitkeep").write_bytes(b"")
@@ -274,7 +278,7 @@ def _evidence(ws: Workspace, items: Sequence[str]) -> list[str]:
 
 
 def _nonempty(value: str, what: str) -> str:
-    if not value.strip():
+    if is_blank(value):
         raise UserError(f"{what}不能为空")
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
         raise UserError(f"{what}中含有无法保存的字符（不完整的 Unicode 编码）",
@@ -288,6 +292,7 @@ def _nonempty(value: str, what: str) -> str:
 def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date,
             categories: Sequence[str], slug: str | None = None) -> Receipt:
     """认定: register an organization under rectification (one new ledger file)."""
+    name, township = typed_name(name), typed_name(township)
     _nonempty(name, "村(社区)名称")
     _nonempty(township, "所属乡镇")
     if kind not in KINDS:
@@ -304,6 +309,10 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         if not SLUG_RE.fullmatch(slug):
             raise UserError(f"简称“{slug}”不可用：只能用小写字母、数字和“-”，以字母或数字开头，"
                             "不超过64个字符", "例如 --slug chengdong")
+        if reserved_slug(slug):
+            raise UserError(f"简称“{slug}”不可用：{slug} 是 Windows 的保留名称（设备名），"
+                            f"{LEDGERS}/{slug}.yaml 在 Windows 电脑上无法检出或打开",
+                            f"请换一个，例如 --slug {slug}-cun")
         if slug in taken:
             raise UserError(f"简称 {slug} 已被占用", "请换一个，例如在后面加上乡镇拼音")
     else:
@@ -330,6 +339,7 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
         except BaseException as failure:
             put_back(path, None, rel, None, failure)
             raise
+        check_untouched_by_hooks(ws.root, path, rel, text.encode(), commit)
     return Receipt("org-add", slug, commit, f"已登记 {name}（简称 {slug}，文件 {rel}）",
                    {"slug": slug, "file": rel})
 
@@ -346,8 +356,9 @@ def name_holder(names: dict[str, str | None], name: str, besides: str | None = N
     The one rule that names stay unique (a reference by name must never become ambiguous):
     ``org add``, ``org set --name`` and ``commit`` all ask it, over :func:`ledger_names`.
     """
-    return next((slug for slug, held in names.items() if held == name and slug != besides),
-                None)
+    wanted = name_key(name)
+    return next((slug for slug, held in sorted(names.items())
+                 if held is not None and name_key(held) == wanted and slug != besides), None)
 
 
 def _refuse_taken_name(ws: Workspace, name: str, besides: str | None = None) -> None:
@@ -378,6 +389,8 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
     """Change an organization's fields and 责任清单 (only the given ones)."""
     slug = resolve_org(ws, org)
     changes = {k: v for k, v in changes.items() if v is not None}
+    changes.update({k: typed_name(v) for k, v in changes.items()
+                    if k in ("name", "township") and isinstance(v, str)})
     if not changes:
         raise UserError("没有指定要修改的内容",
                         "例如 zhengdun org set 城东社区 --first-secretary 赵六；"
@@ -432,6 +445,7 @@ def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, o
                 measures: Sequence[str] = ()) -> Receipt:
     """登记问题: add a problem to an organization's 问题清单; returns its ``ORG/N``."""
     slug = resolve_org(ws, org)
+    owner = typed_name(owner)
     _nonempty(title, "问题")
     _nonempty(owner, "责任人")
     for measure in measures:
@@ -487,7 +501,7 @@ def close_problem(ws: Workspace, ref: str, result: str, on: date | None = None,
                   verified_by: str | None = None, evidence: Sequence[str] = ()) -> Receipt:
     """销号: close a rectified problem, with its result, verifier and evidence."""
     slug, number = _problem_ref(ws, ref)
-    if not result.strip():
+    if is_blank(result):
         raise UserError("销号必须写明整改结果（--result）",
                         "例如 --result \"新增停车位120个\"")
     _nonempty(result, "整改结果")

@@ -114,8 +114,18 @@ def parse_day(value: object) -> date:
 
 
 def _code(value: object) -> object:
-    """Category codes are text; a bare number typed by hand (``category: 10``) means the same."""
+    """Category codes are text; a bare number typed by hand (``category: 10``) means the same.
+
+    Not a number YAML read from another spelling (``0x9``, ``0o11``, ``010``): the reader
+    keeps it as ``spelling``, and the code meant is that text, not the number.
+    """
     if isinstance(value, int) and not isinstance(value, bool):
+        spelling = getattr(value, "spelling", None)
+        if isinstance(spelling, str):
+            raise PydanticCustomError(
+                "code_spelling",
+                "类型代码 {spelling} 会被读成数字 {number}，不是类型代码 {spelling}",
+                {"spelling": spelling, "number": int(value)})
         return str(value)
     return value
 

@@ -20,6 +20,20 @@ TEMPLATES = "templates"
 EVIDENCE = "evidence"
 LOCK_TIMEOUT_ENV = "ZHENGDUN_LOCK_TIMEOUT"
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+#: Names Windows keeps for devices, with any extension: ``ledgers/con.yaml`` cannot be checked
+#: out or opened there, and a workspace is shared through git with clerks on Windows.
+_RESERVED = re.compile(r"(?:con|prn|aux|nul|com[1-9]|lpt[1-9])")
+
+
+def reserved_slug(slug: str) -> bool:
+    """Whether ``slug`` names a Windows device (CON, PRN, AUX, NUL, COM1–9, LPT1–9)."""
+    return _RESERVED.fullmatch(slug.lower()) is not None
+
+
+def _inside_git(rel: str) -> bool:
+    """Whether a workspace-relative path lies in git's own folder (case-insensitive file
+    systems read ``.GIT`` as ``.git``)."""
+    return rel.split("/", 1)[0].lower() == ".git"
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -96,6 +110,9 @@ def lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
+_IN_GIT = "佐证材料 {item} 在 .git 文件夹中，那是 git 自己的文件"
+
+
 def evidence_problem(root: Path, item: str) -> str | None:
     """Why an evidence path written in a file is not acceptable (None when it is)."""
     candidate = Path(item)
@@ -104,6 +121,8 @@ def evidence_problem(root: Path, item: str) -> str | None:
     resolved = (root / candidate).resolve()
     if not resolved.is_relative_to(root.resolve()):
         return f"佐证材料路径 {item} 指向工作区之外"
+    if _inside_git(resolved.relative_to(root.resolve()).as_posix()):
+        return _IN_GIT.format(item=item)
     if not resolved.is_file():
         return f"佐证材料 {item} 不存在"
     return None
@@ -123,14 +142,35 @@ def evidence_ref(root: Path, typed: str, cwd: Path | None = None) -> str:
         raise UserError(f"找不到佐证材料 {typed}",
                         "请检查文件名和路径（路径相对于当前文件夹）")
     rel = full.relative_to(resolved_root).as_posix()
-    if rel.split("/", 1)[0] == ".git":
-        raise UserError(f"佐证材料 {typed} 在 .git 文件夹中，那是 git 自己的文件",
+    if _inside_git(rel):
+        raise UserError(_IN_GIT.format(item=typed),
                         f"请把佐证材料放在工作区的 {EVIDENCE}/ 文件夹中，再引用它")
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in rel):
         raise UserError(f"佐证材料的文件名 {rel.encode('utf-8', 'surrogateescape')!r} 不是 UTF-8 编码，"
                         "无法写入台账",
                         "请把文件改成中文或英文的正常文件名（例如在文件管理器中重命名）后再引用")
     return rel
+
+
+def output_problem(target: Path) -> str | None:
+    """Why a report must not be written to ``target`` (None: it may): a ledger, the config or
+    git's own files would be overwritten by a report, then read or recorded as one."""
+    full = target.absolute()
+    try:
+        full = full.parent.resolve() / full.name
+    except OSError:
+        return None
+    if any(part.lower() == ".git" for part in full.parts):
+        return f"{target} 在 .git 文件夹中，那是 git 自己的文件"
+    for folder in full.parents:
+        if (folder / CONFIG_NAME).is_file():
+            rel = full.relative_to(folder)
+            if rel.as_posix() == CONFIG_NAME:
+                return f"{target} 是工作区的配置文件 {CONFIG_NAME}"
+            if rel.parts[0] == LEDGERS:
+                return f"{target} 在 {LEDGERS}/ 文件夹中，那里只放台账文件"
+            break
+    return None
 
 
 def write_and_commit(root: Path, path: Path, rel: str, old: bytes, new: bytes, message: str,
@@ -156,7 +196,40 @@ def write_and_commit(root: Path, path: Path, rel: str, old: bytes, new: bytes, m
         put_back(path, old, rel, kept, failure)
         raise
     store.discard(kept)
+    check_untouched_by_hooks(root, path, rel, new, commit)
     return commit
+
+
+def check_untouched_by_hooks(root: Path, path: Path, rel: str, written: bytes,
+                             commit: str) -> None:
+    """After the commit: the file must still hold what was written and checked.
+
+    A pre-commit hook may rewrite the file, and ``git add`` it or not; git commits either way.
+    Then the file, git's index or the commit is not what zhengdun checked, and saying "已记录"
+    alone would hide it. One read of the file in the usual case; git only when it differs.
+    """
+    from zhengdun import history
+
+    try:
+        now = path.read_bytes()
+    except OSError:
+        now = None
+    if now == written:
+        return
+    # An index entry left stale by a hook's ``git add`` is put back to HEAD's when the file
+    # equals HEAD; what stays is a real difference.
+    pending = history.resync_index(root, history.status(root, [rel]))
+    if not pending:
+        raise UserError(f"已记录到历史中（提交 {commit[:8]}），但 git 钩子在提交时修改了 {rel}，"
+                        "并把它改过的内容一并提交了：提交中的不是 zhengdun 检查过的内容",
+                        f"请运行 zhengdun check 检查，git show {commit[:8]} 查看这次提交；"
+                        f"如果钩子的修改不对，运行 zhengdun undo 撤销这次记录。"
+                        "并请检查 .git/hooks/pre-commit 为什么修改台账")
+    raise UserError(f"已记录到历史中（提交 {commit[:8]}），但 git 钩子在提交时又修改了 {rel}："
+                    "文件中现在有尚未记录的修改，与刚记录的内容不同",
+                    f"请运行 git diff HEAD -- {rel} 查看钩子改了什么；要保留，运行 zhengdun check "
+                    f"后用 zhengdun commit -m \"说明\" 记录；要放弃，运行 git checkout HEAD -- {rel}。"
+                    "并请检查 .git/hooks/pre-commit 为什么修改台账")
 
 
 def put_back(path: Path, raw: bytes | None, rel: str, kept: Path | None,

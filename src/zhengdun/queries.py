@@ -12,6 +12,7 @@ from typing import Any
 
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, Ledger, Problem
+from zhengdun.wording import name_key
 from zhengdun.workspace import LoadedLedger, Workspace, load_all, load_ledger, resolve_org
 
 
@@ -65,16 +66,16 @@ def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
         raise UserError(f"类型“{flt.category}”不在类型目录中", f"可用的类型代码：{listed}")
     loaded = ([load_ledger(ws, resolve_org(ws, flt.org))] if flt.org else load_all(ws))
     if flt.township is not None:
-        townships = sorted({item.ledger.township for item in load_all(ws)}) \
-            if flt.org else sorted({item.ledger.township for item in loaded})
-        if flt.township not in townships:
+        townships = sorted({name_key(item.ledger.township) for item in load_all(ws)}) \
+            if flt.org else sorted({name_key(item.ledger.township) for item in loaded})
+        if name_key(flt.township) not in townships:
             raise UserError(f"没有乡镇“{flt.township}”的村(社区)",
                             f"现有乡镇：{'、'.join(townships)}" if townships else None)
     rows = []
     horizon = day + timedelta(days=flt.due_within) if flt.due_within is not None else None
     for item in sorted(loaded, key=lambda i: (i.ledger.township, i.ledger.name)):
         ledger = item.ledger
-        if flt.township is not None and ledger.township != flt.township:
+        if flt.township is not None and name_key(ledger.township) != name_key(flt.township):
             continue
         for problem in ledger.problems:
             if not problem.exists_on(day):

@@ -201,7 +201,9 @@ def _day(value: str | None) -> date | None:
 
 def _text(value: str) -> str:
     """Text the rules accept as it is; anything doubtful is left to the full path."""
-    if not value.strip() or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+    from zhengdun.wording import is_blank
+
+    if is_blank(value) or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
         raise Decline
     return value
 
@@ -460,8 +462,10 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
     org = values["org"].strip()
     if not SLUG_RE.fullmatch(org):
         raise Decline  # a name or a prefix: the full path resolves it
+    from zhengdun.wording import typed_name
+
     title = _text(values["title"])
-    owner = _text(values["owner"])
+    owner = _text(typed_name(values["owner"]))
     measures = [_text(m) for m in values["measure"]]
     category, source = values["category"], values["source"]
     due = _day(values["due"])

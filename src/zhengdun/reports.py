@@ -17,6 +17,7 @@ from typing import Any
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, Ledger
 from zhengdun.queries import org_summary, problem_row, show_org
+from zhengdun.wording import name_key
 from zhengdun.workspace import LoadedLedger, Workspace, load_all
 
 DUE_SOON_DAYS = 14
@@ -91,10 +92,11 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
               "open": 0, "overdue": 0, "registered_in_month": 0, "closed_in_month": 0,
               "reopened_in_month": 0, "transformed": 0, "accepted_in_month": 0}
     before = month.first - timedelta(days=1)
-    for item in sorted(items, key=lambda i: (i.ledger.township, i.ledger.name)):
+    for item in sorted(items, key=lambda i: (name_key(i.ledger.township), i.ledger.name)):
         ledger = item.ledger
-        town = townships.setdefault(ledger.township, {
-            "township": ledger.township, "organizations": 0, "problems": 0, "closed": 0,
+        # "城关镇 " typed by hand is 城关镇: one township in the ranking (check flags the spelling)
+        town = townships.setdefault(name_key(ledger.township), {
+            "township": name_key(ledger.township), "organizations": 0, "problems": 0, "closed": 0,
             "overdue": 0, "closed_in_month": 0, "registered_in_month": 0, "transformed": 0})
         totals["organizations"] += 1
         totals["villages" if ledger.kind == "村" else "communities"] += 1

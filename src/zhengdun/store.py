@@ -60,6 +60,21 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
 
+class SpelledInt(int):
+    """An integer YAML 1.2 reads from another spelling (``0x9``, ``0o11``, ``010``, ``+9``).
+
+    It equals its number; ``spelling`` keeps what the file says, so that where text is
+    expected (a category code) the model can refuse ``0x9`` instead of taking it for ``9``.
+    """
+
+    spelling: str
+
+    def __new__(cls, number: int, spelling: str) -> SpelledInt:
+        made = super().__new__(cls, number)
+        made.spelling = spelling
+        return made
+
+
 class _Core12Resolver(yaml.resolver.BaseResolver):
     """YAML 1.2 core schema: ``no``, ``on``, ``010`` and ``1:20`` are what they look like.
 
@@ -234,6 +249,10 @@ def decode(raw: bytes, name: str) -> tuple[str, bool, str]:
     if bom:
         text = text[1:]
     newline = "\r\n" if "\r\n" in text[:4096] else "\n"
+    if newline == "\n" and "\r" in text[:4096] and "\n" not in text:
+        # Line ends of old Mac editors (CR alone): read with LF, so the splicer's lines are
+        # the file's lines, and written back with CR (Document.encode), never mixed.
+        return text.replace("\r", "\n"), bom, "\r"
     return text, bom, newline
 
 
@@ -373,10 +392,12 @@ class _Builder:
             return value
         if tag == _INT:
             if value.startswith("0o"):
-                return int(value[2:], 8)
-            if value.startswith("0x"):
-                return int(value[2:], 16)
-            return int(value)
+                number = int(value[2:], 8)
+            elif value.startswith("0x"):
+                number = int(value[2:], 16)
+            else:
+                number = int(value)
+            return number if value == str(number) else SpelledInt(number, value)
         if tag == _FLOAT:
             lowered = value.lower()
             if lowered.endswith("inf"):
@@ -426,6 +447,8 @@ class Document:
 
     def encode(self, text: str) -> bytes:
         """Text in this file's conventions (BOM, line ends) as bytes."""
+        if self.newline == "\r":  # read with LF in place of its CR (see ``decode``)
+            text = text.replace("\n", "\r")
         return ("\ufeff" if self.bom else "").encode() + text.encode("utf-8")
 
 
@@ -522,7 +545,8 @@ def peek_top_scalar(path: Path, key: str) -> str | None:
             head = handle.read(_PEEK_BYTES)
         if len(head) == _PEEK_BYTES:
             head = head[:head.rfind(b"\n") + 1]  # the last line may be cut short
-        lines = head.decode("utf-8-sig").split("\n")
+        # CR alone ends lines too (old Mac editors); a plain value never holds one
+        lines = head.decode("utf-8-sig").replace("\r", "\n").split("\n")
     except (OSError, UnicodeDecodeError):
         return None
     for line in lines[:42]:
@@ -910,7 +934,8 @@ def apply_edits(doc: Document, edits: Sequence[Edit], accept: Callable[[Any], bo
             root = (doc.parse() if text is doc.text else parse(text)).root
             if root is None:
                 raise _NotSpliceable(())
-            text = _splice(text, root, edit, doc.newline)
+            # a CR-only file is held with LF (its CR comes back in ``encode``)
+            text = _splice(text, root, edit, "\n" if doc.newline == "\r" else doc.newline)
         if accept(parse(text).data):
             return text
     except (_NotSpliceable, YamlError):

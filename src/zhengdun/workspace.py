@@ -178,6 +178,10 @@ def _pydantic_message(error: Any) -> tuple[str, str | None]:
             return (f"格式版本应为 {expected}，现为 {value!r}",
                     "此文件可能由更新版本的 zhengdun 写成，请升级 zhengdun")
         return f"应为 {expected} 之一，现为 {value!r}", None
+    if kind == "code_spelling":
+        spelling = ctx.get("spelling", "")
+        return (str(error.get("msg", "")),
+                f"请加引号，写成 \"{spelling}\"；如果本来就是 {ctx.get('number', '')}，直接写数字")
     if kind in ("too_short", "string_too_short"):
         if isinstance(value, list):
             return "至少要有一项", None
@@ -351,11 +355,16 @@ def resolve_org(ws: Workspace, text: str) -> str:
 def _resolve_in(ws: Workspace, wanted: str, entries: list[tuple[str, str]]) -> str:
     if any(slug == wanted for slug, _ in entries):
         return wanted
-    exact = [slug for slug, name in entries if name == wanted]
+    from zhengdun.wording import name_key
+
+    # Compared as names are (wording.name_key): a hand-written "name:  城东社区" or one with a
+    # zero-width space pasted in is still found as 城东社区.
+    key = name_key(wanted)
+    exact = [slug for slug, name in entries if name_key(name) == key]
     if len(exact) == 1:
         return exact[0]
     matches = exact or [slug for slug, name in entries
-                        if slug.startswith(wanted) or (name and name.startswith(wanted))]
+                        if slug.startswith(wanted) or (name and name_key(name).startswith(key))]
     if len(matches) == 1:
         return matches[0]
     names = dict(entries)
@@ -401,7 +410,7 @@ def slug_for(name: str, taken: set[str]) -> str:
     if base[0] == "-":
         base = "org" + base
     slug, n = base, 2
-    while slug in taken:
+    while slug in taken or place.reserved_slug(slug):
         slug = f"{base}-{n}"
         n += 1
     return slug

@@ -1,0 +1,48 @@
+"""The clerk's wording: when a text counts as empty, when two names are the same.
+
+Plain functions over ``str``, without the models, so that the quick path, the full path, the
+reports and ``check`` apply each rule from this one place.
+
+Invisible characters are Unicode's format characters (category Cf): the zero-width space
+U+200B and joiners, the word joiner U+2060, the BOM U+FEFF, the soft hyphen, the direction
+marks. They come in with text pasted from web pages and chat programs, print as nothing, and
+yet make "城东社区\u200b" a different string from "城东社区".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cf"
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a reader would see: empty, spaces only, or invisible characters only."""
+    return all(ch.isspace() or _invisible(ch) for ch in text)
+
+
+def name_key(text: str) -> str:
+    """What a name (of an organization, a township, a person) is compared by: without its
+    invisible characters and surrounding spaces, "城关镇 " and "城关镇" are one township."""
+    if text.isascii():
+        return text.strip()
+    return "".join(ch for ch in text if not _invisible(ch)).strip()
+
+
+def typed_name(text: str) -> str:
+    """A name given on the command line, as it is recorded: what :func:`name_key` keeps."""
+    return name_key(text)
+
+
+def name_problem(text: str) -> str | None:
+    """Why a name written into a file by hand would be taken for another (None: it is fine)."""
+    if text == name_key(text):
+        return None
+    if is_blank(text):
+        return "只有空格或看不见的字符"
+    if any(_invisible(ch) for ch in text):
+        shown = "、".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in text if _invisible(ch)))
+        return f"“{name_key(text)}”中有看不见的字符（{shown}，多来自网页或聊天软件的复制粘贴）"
+    return f"“{text}”前后有空格"
