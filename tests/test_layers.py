@@ -85,7 +85,7 @@ LAYERS = {
                  "housekeeping", "workspace"},
     "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
                  "interrupts", "resources", "pager"},
-    "core": {"model", "errors", "rules", "__init__"},
+    "core": {"model", "errors", "rules", "wording", "__init__"},
 }
 ORDER = ["front", "services", "adapters", "core"]
 
