@@ -144,6 +144,7 @@ def write_and_commit(root: Path, path: Path, rel: str, old: bytes, new: bytes, m
     """
     from zhengdun import faults, history, store
 
+    store.refuse_unreadable_size(new, rel)
     faults.point("before-write")
     kept = store.write_atomic(path, new, rel, keep_old=True)
     faults.point("after-rename")

@@ -15,6 +15,7 @@ with ruamel.yaml's round-trip dumper instead, and checked the same way.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import stat
@@ -171,6 +172,20 @@ def _too_large(size: int, name: str) -> YamlError:
     return YamlError(f"{name} 有 {size // (1024 * 1024)} MB，远超一个台账文件应有的大小",
                      hint="请确认放入 ledgers/ 的是台账文件，而不是照片或其他材料"
                           "（佐证材料请放在 evidence/ 中）")
+
+
+def refuse_unreadable_size(data: bytes, name: str) -> None:
+    """Refuse to write a ledger larger than :data:`MAX_FILE_BYTES`: every command (and ``audit``,
+    for that version, for good) would refuse to read it back. Called before anything is
+    written, by the one write step of the full and the quick path."""
+    if len(data) <= MAX_FILE_BYTES:
+        return
+    mib = 1024 * 1024
+    would = math.ceil(len(data) * 100 / mib) / 100  # rounded up: never shown as the limit itself
+    raise UserError(f"这样记录后，{name} 将有 {would:.2f} MB，超过台账文件 {MAX_FILE_BYTES // mib} MB "
+                    "的上限（超过上限的台账 zhengdun 无法再读取），本次未记录",
+                    "请精简这次的文字；较长的材料（会议记录、报告全文等）请放进 evidence/ 文件夹，"
+                    "用 --evidence 作为佐证材料引用")
 
 
 def decode(raw: bytes, name: str) -> tuple[str, bool, str]:
