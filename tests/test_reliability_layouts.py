@@ -91,3 +91,154 @@ def test_the_quick_path_itself_refuses_at_the_size_limit(
     assert "超过台账文件 8 MB 的上限" in capsys.readouterr().err
     assert snapshot(big) == before
     assert git(big, "status", "--porcelain") == ""
+
+
+# --------------------------------------------------------------------------- hand-made layouts
+
+#: A ledger as a clerk might type it: 4-space blocks, comments after several spaces, a problem
+#: written on one line, a closure on one line, an inline list of steps, empty inline lists.
+HAND = """\
+schema_version: 1
+name: 城东社区
+kind: 社区
+township: 城关镇
+designated_on: 2026-03-15
+categories: ["10"]
+responsibility:
+    county_leader: 张三      # 包联县级领导
+    branch_secretary: 王五   # 书记
+problems:
+    - id: 1
+      title: 小区停车位不足
+      category: "10"
+      found_on: 2026-03-10
+      due: 2026-06-30
+      owner: 王五
+      steps:
+          - on: 2026-04-02
+            text: 召开居民议事会     # 第一次
+    - {id: 2, title: 垃圾清运不及时, category: "10", found_on: 2026-03-10, due: 2026-06-30, owner: 王五}
+    - id: 3
+      title: 路灯不亮
+      category: "10"
+      found_on: 2026-03-10
+      due: 2026-06-30
+      owner: 王五
+      steps: []
+      closures:
+          - {on: 2026-05-01, result: 已修好}
+    - id: 4
+      title: 井盖缺失
+      category: "10"
+      found_on: 2026-03-10
+      due: 2026-06-30
+      owner: 王五
+      steps: [{on: 2026-04-01, text: 排查},
+              {on: 2026-04-03, text: 订购井盖}]     # 两条
+visits: []     # 督查记录
+acceptances: []
+"""
+
+FLOW_PROBLEM = ('    - {id: 2, title: 垃圾清运不及时, category: "10", found_on: 2026-03-10, '
+                'due: 2026-06-30, owner: 王五}\n')
+
+#: Each recording command, and the lines of HAND it may change (every other line must stay
+#: byte for byte; an insertion changes none).
+RECORDS: list[tuple[tuple[str, ...], list[str]]] = [
+    (("step", "chengdong/1", "新进展"), []),
+    (("step", "chengdong/2", "新进展, [含]括号: #号"), [FLOW_PROBLEM]),
+    (("step", "chengdong/3", "新进展"), ["      steps: []\n"]),
+    (("step", "chengdong/4", "新进展"), ["              {on: 2026-04-03, text: 订购井盖}]     # 两条\n"]),
+    (("close", "chengdong/1", "--result", "新增停车位"), []),
+    (("close", "chengdong/2", "--result", "已清运", "--verified-by", "城关镇党委"), [FLOW_PROBLEM]),
+    (("reopen", "chengdong/3", "--reason", "又坏了"), ["          - {on: 2026-05-01, result: 已修好}\n"]),
+    (("add", "城东社区", "新问题", "--category", "10", "--due", "2026-12-01", "--owner", "王五",
+      "--measure", "多\n行"), []),
+    (("visit", "城东社区", "--kind", "督查", "--by", "县委组织部", "检查"),
+     ["visits: []     # 督查记录\n"]),
+    (("accept", "城东社区", "--grade", "基本合格", "--by", "县委组织部"), ["acceptances: []\n"]),
+    (("org", "set", "城东社区", "--first-secretary", "赵六"), []),
+    (("org", "set", "城东社区", "--county-leader", "李四"),
+     ["    county_leader: 张三      # 包联县级领导\n"]),
+]
+
+
+def rewritten(before: str, after: str) -> list[str]:
+    """The lines of ``before`` that ``after`` no longer has as they were."""
+    import difflib
+
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [line for tag, i1, i2, _, _ in matcher.get_opcodes() if tag in ("replace", "delete")
+            for line in old[i1:i2]]
+
+
+@pytest.fixture(scope="module")
+def hand_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace whose 城东社区 is HAND, recorded with ``zhengdun commit``."""
+    folder = tmp_path_factory.mktemp("hand-made")
+    with pinned_env_outside_a_test(folder / "home"):
+        root = folder / "示范县台账"
+        _ok(folder, "init", str(root), "--county", "示范县", "--issuer", "组织部")
+        (root / LEDGER).write_text(HAND, encoding="utf-8")
+        _ok(root, "commit", "-m", "手工建立城东社区台账")
+        _ok(root, "check")
+    return root
+
+
+@pytest.mark.parametrize("quick", ["on", "off"])
+@pytest.mark.parametrize(("args", "changed"), RECORDS, ids=[" ".join(a[:2]) for a, _ in RECORDS])
+def test_a_record_on_a_hand_made_layout_changes_only_its_own_lines(
+        hand_made: Path, tmp_path: Path, args: tuple[str, ...], changed: list[str],
+        quick: str) -> None:
+    """Before: a record on problem 2 (written on one line) or on a closure written on one line
+    went through ruamel.yaml, which re-indented every block to 2 spaces and moved every
+    comment; now the record goes inside the braces and nothing else moves."""
+    if quick == "on" and args[0] not in ("step", "close", "add"):
+        pytest.skip("only step, close and add have a quick path")
+    root = tmp_path / "示范县台账"
+    shutil.copytree(hand_made, root, symlinks=True)
+    head = git(root, "rev-parse", "HEAD")
+    _ok(root, *args, env={"ZHENGDUN_QUICK": quick})
+    after = (root / LEDGER).read_text(encoding="utf-8")
+    assert rewritten(HAND, after) == changed
+    assert git(root, "rev-parse", "HEAD~1").strip() == head.strip()
+    assert git(root, "status", "--porcelain") == ""
+    _ok(root, "check")
+
+
+#: The one layout the splice cannot extend: a key on the line of the item's ``-`` that must
+#: become a block. ruamel.yaml could, but only by rewriting the whole file.
+ODD = HAND.replace("""\
+    - id: 3
+      title: 路灯不亮
+      category: "10"
+      found_on: 2026-03-10
+      due: 2026-06-30
+      owner: 王五
+      steps: []
+""", """\
+    - steps: []
+      id: 3
+      title: 路灯不亮
+      category: "10"
+      found_on: 2026-03-10
+      due: 2026-06-30
+      owner: 王五
+""")
+
+
+@pytest.mark.parametrize("quick", ["on", "off"])
+def test_a_layout_the_splice_cannot_extend_is_refused_not_rewritten(
+        hand_made: Path, tmp_path: Path, quick: str) -> None:
+    """Before: ruamel.yaml rewrote the file (every block re-indented, comments moved) and the
+    step was committed with those changes; now the command refuses and names the line."""
+    root = tmp_path / "示范县台账"
+    shutil.copytree(hand_made, root, symlinks=True)
+    (root / LEDGER).write_text(ODD, encoding="utf-8")
+    _ok(root, "commit", "-m", "手工修改")
+    refused(root, ["step", "chengdong/3", "新进展"],
+            "chengdong.yaml 第 21 行“- steps: []”的写法，zhengdun 无法只在这里添加这次的记录",
+            "会改动其他行", "本次未记录", "zhengdun commit -m", env={"ZHENGDUN_QUICK": quick})
+    assert (root / LEDGER).read_text(encoding="utf-8") == ODD
+    _ok(root, "step", "chengdong/1", "其他问题照常记录", env={"ZHENGDUN_QUICK": quick})
