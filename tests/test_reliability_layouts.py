@@ -8,15 +8,21 @@ record: every other line stays byte for byte, or the command refuses and names t
 
 from __future__ import annotations
 
+import difflib
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import pinned_env_outside_a_test
 from processes import git, zhengdun
 from test_reliability_faults import refused, snapshot
+from zhengdun import store
+from zhengdun.errors import UserError
 
 LEDGER = "ledgers/chengdong.yaml"
 
@@ -165,8 +171,6 @@ RECORDS: list[tuple[tuple[str, ...], list[str]]] = [
 
 def rewritten(before: str, after: str) -> list[str]:
     """The lines of ``before`` that ``after`` no longer has as they were."""
-    import difflib
-
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return [line for tag, i1, i2, _, _ in matcher.get_opcodes() if tag in ("replace", "delete")
@@ -242,3 +246,131 @@ def test_a_layout_the_splice_cannot_extend_is_refused_not_rewritten(
             "会改动其他行", "本次未记录", "zhengdun commit -m", env={"ZHENGDUN_QUICK": quick})
     assert (root / LEDGER).read_text(encoding="utf-8") == ODD
     _ok(root, "step", "chengdong/1", "其他问题照常记录", env={"ZHENGDUN_QUICK": quick})
+
+
+# --------------------------------------------------------------------------- generated layouts
+
+TEXTS = st.sampled_from(["整改", "no", "010", "a: b", "#x", "x, y", "[a]", "{b}", "多\n行",
+                         "😀", "2026-04-02", "，：；", " 空格"])
+GAP = st.sampled_from(["", " ", "   ", "      "])  # spaces before a comment
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    if isinstance(value, str) and value != "整改":  # JSON's quoting is YAML's double quotes
+        return json.dumps(value, ensure_ascii=False)
+    return store.scalar(value)
+
+
+@st.composite
+def hand_layouts(draw: Any) -> tuple[str, dict[str, Any], store.Edit, set[int]]:
+    """A ledger text in a generated hand layout, its data, one edit, and the lines (0-based)
+    the edit may change: those of the problem it concerns, or of the top-level entry."""
+    width = draw(st.sampled_from([2, 3, 4]))
+    pad = " " * width
+    lines = ["schema_version: 1", "name: 城东社区", "kind: 社区", "township: 城关镇",
+             "designated_on: 2026-03-15", 'categories: ["10"]', "responsibility:"]
+    spans: dict[Any, range] = {}
+    start = len(lines) - 1
+    lines.append(f"{pad}county_leader: 张三{draw(GAP)} # 包联")
+    spans["responsibility"] = range(start, len(lines))
+    lines.append("problems:")
+    problems = []
+    for pid in (1, 2, 3):
+        problem: dict[str, Any] = {"id": pid, "title": draw(TEXTS), "category": "10",
+                                   "found_on": "2026-03-10", "due": "2026-09-30", "owner": "王五"}
+        steps = [{"on": f"2026-04-0{d}", "text": draw(TEXTS)}
+                 for d in range(1, draw(st.integers(0, 2)) + 1)]
+        if steps or draw(st.booleans()):
+            problem["steps"] = steps
+        if draw(st.booleans()):
+            problem["closures"] = [{"on": "2026-06-01", "result": draw(TEXTS)}]
+        problems.append(problem)
+        first = len(lines)
+        if draw(st.booleans()):  # the whole problem on one line
+            lines.append(f"{pad}- {_inline(problem)}{draw(GAP)} # 第{pid}个")
+        else:
+            inner = " " * (2 * width)
+            for n, (key, value) in enumerate(problem.items()):
+                lead = f"{pad}- " + " " * (width - 2) if n == 0 else inner
+                if isinstance(value, list) and (not value or draw(st.booleans())):
+                    lines.append(f"{lead}{key}: {_inline(value)}{draw(GAP)} # 注")
+                elif isinstance(value, list):
+                    lines.append(f"{lead}{key}:")
+                    for item in value:
+                        lines.append(f"{inner}{pad}- {_inline(item)}" if draw(st.booleans())
+                                     else f"{inner}{pad}- on: {item['on']}\n"
+                                          f"{inner}{pad}  {'text' if 'text' in item else 'result'}"
+                                          f": {store.scalar(item.get('text', item.get('result')))}")
+                else:
+                    lines.append(f"{lead}{key}: {store.scalar(value)}")
+        lines = "\n".join(lines).split("\n")
+        spans[pid - 1] = range(first, len(lines))
+    visits = draw(st.sampled_from(["visits: []", "visits: [] # 督查"]))
+    spans["visits"] = range(len(lines), len(lines) + 1)
+    lines.append(visits)
+    text = "\n".join(lines) + "\n"
+    data: dict[str, Any] = {"schema_version": 1, "name": "城东社区", "kind": "社区",
+                            "township": "城关镇", "designated_on": "2026-03-15",
+                            "categories": ["10"], "responsibility": {"county_leader": "张三"},
+                            "problems": problems, "visits": []}
+    pi = draw(st.integers(0, 2))
+    step = {"on": "2026-07-01", "text": draw(TEXTS)}
+    closure = {"on": "2026-07-02", "result": draw(TEXTS)}
+    choices: list[tuple[store.Edit, Any]] = [
+        (store.Append(("problems", pi), "steps", step, [*problems[pi].get("steps", []), step]), pi),
+        (store.Append(("problems", pi), "closures", closure,
+                      [*problems[pi].get("closures", []), closure]), pi),
+        (store.Set(("responsibility",), "first_secretary", draw(TEXTS)), "responsibility"),
+        (store.Set(("responsibility",), "county_leader", draw(TEXTS)), "responsibility"),
+        (store.Append((), "visits", {"on": "2026-08-01", "kind": "督查", "by": "组织部",
+                                     "text": draw(TEXTS)}, []), "visits"),
+    ]
+    if "closures" in problems[pi]:
+        choices.append((store.Set(("problems", pi, "closures", 0), "reopened",
+                                  {"on": "2026-07-03", "reason": draw(TEXTS)}), pi))
+    edit, where = draw(st.sampled_from(choices))
+    return text, data, edit, set(spans[where])
+
+
+def _expected(data: dict[str, Any], edit: store.Edit) -> dict[str, Any]:
+    import copy
+
+    out = copy.deepcopy(data)
+    node: Any = out
+    for part in edit.path:
+        node = node[part]
+    if isinstance(edit, store.Append):
+        node[edit.key] = [*(node.get(edit.key) or []), edit.item]
+    else:
+        node[edit.key] = edit.value
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=hand_layouts(), crlf=st.booleans())
+def test_generated_hand_layouts_keep_every_untouched_line(
+        case: tuple[str, dict[str, Any], store.Edit, set[int]], crlf: bool) -> None:
+    """Any mix of widths, inline problems, closures and step lists, comment gaps: an edit
+    either changes only the lines of its own problem (or entry) and reads back as meant, or
+    is refused; never a text with other lines rewritten."""
+    text, data, edit, allowed = case
+    newline = "\r\n" if crlf else "\n"
+    raw = text.replace("\n", newline).encode()
+    doc = store.Document(Path("hand.yaml"), raw, text.replace("\n", newline), False, newline)
+    assert doc.parse().data == data
+    want = _expected(data, edit)
+    try:
+        out = store.apply_edits(doc, [edit], lambda got: bool(got == want))
+    except UserError as exc:
+        assert "本次未记录" in exc.message or "文件未改动" in exc.message
+        return
+    assert store.parse(out).data == want
+    old = doc.text.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old, out.splitlines(keepends=True), autojunk=False)
+    stray = [old[i] for tag, i1, i2, _, _ in matcher.get_opcodes()
+             if tag in ("replace", "delete") for i in range(i1, i2) if i not in allowed]
+    assert stray == [], (doc.text, out)
