@@ -9,7 +9,10 @@ change as an :class:`Append` or :class:`Set` at a path; the change is spliced in
 few new or replaced lines, in zhengdun's layout, and everything else — comments, key order,
 quoting, blank lines — stays byte for byte. The result is parsed again and must equal what the
 command meant to write; if it does not (an unusual hand-made layout), the same change is made
-with ruamel.yaml's round-trip dumper instead, and checked the same way.
+with ruamel.yaml's round-trip dumper instead, and checked the same way. Records that go into a
+mapping or list the clerk wrote inline (``{…}``, ``[…]``) are spliced inside its brackets. The
+fallback's text is refused when it changes lines the record does not touch: ruamel writes the
+whole file in its own layout, and the clerk's other lines must stay as they were.
 """
 
 from __future__ import annotations
