@@ -480,10 +480,13 @@ problems:
 """
 
 
-def test_flow_mapping_container_falls_back_to_ruamel(ruamel_calls: list[int]) -> None:
+def test_flow_mapping_container_is_spliced_inside_its_braces(ruamel_calls: list[int]) -> None:
     doc = document(FLOW)
     out = apply(doc, [store.Set(("responsibility",), "first_secretary", "赵六")])
-    assert ruamel_calls == [1]
+    assert ruamel_calls == []
+    assert changes(FLOW, out) == [
+        ("replace", 8, ["responsibility: {county_leader: 张三}   # 四个一\n"],
+         ["responsibility: {county_leader: 张三, first_secretary: 赵六}   # 四个一\n"])]
     assert store.parse(out).data["responsibility"] == {"county_leader": "张三",
                                                        "first_secretary": "赵六"}
     for comment in ("# 手工写的紧凑格式", "# 街道", "# 四个一", "# 先写一条", "# 结尾注释"):
@@ -491,11 +494,12 @@ def test_flow_mapping_container_falls_back_to_ruamel(ruamel_calls: list[int]) ->
     Ledger.model_validate(store.parse(out).data)
 
 
-def test_flow_problem_item_falls_back_to_ruamel(ruamel_calls: list[int]) -> None:
+def test_flow_problem_item_is_spliced_inside_its_braces(ruamel_calls: list[int]) -> None:
     doc = document(FLOW)
     step = {"on": date(2026, 4, 2), "text": "召开议事会"}
     out = apply(doc, [store.Append(("problems", 0), "steps", step, [step])])
-    assert ruamel_calls == [1]
+    assert ruamel_calls == []
+    assert [(tag, line) for tag, line, *_ in changes(FLOW, out)] == [("replace", 10)]
     problem = store.parse(out).data["problems"][0]
     assert problem["steps"] == [{"on": "2026-04-02", "text": "召开议事会"}]
     assert problem["title"] == "停车位不足"
@@ -512,13 +516,12 @@ def test_append_to_hand_written_flow_list(ruamel_calls: list[int]) -> None:
         {"on": "2026-04-02", "text": "x"}, {"on": "2026-05-01", "text": "off"}]
     for comment in ("# 手工写的紧凑格式", "# 街道", "# 四个一", "# 先写一条", "# 结尾注释"):
         assert comment in out
-    # a flow list under a block mapping is rewritten by the splicer itself, in block style,
-    # keeping the comment of its line; every other line is untouched
+    # the item goes inside the brackets of the clerk's inline list, keeping the comment of its
+    # line; every other line is untouched
     assert ruamel_calls == []
     assert changes(FLOW, out) == [
         ("replace", 17, ["    steps: [{on: 2026-04-02, text: x}]   # 先写一条\n"],
-         ["    steps:   # 先写一条\n", "      - on: 2026-04-02\n", "        text: x\n",
-          "      - on: 2026-05-01\n", '        text: "off"\n']),
+         ['    steps: [{on: 2026-04-02, text: x}, {on: 2026-05-01, text: "off"}]   # 先写一条\n']),
     ]
 
 
@@ -526,11 +529,15 @@ def test_append_to_hand_written_flow_list(ruamel_calls: list[int]) -> None:
                                    "2026-04-02", "a: b", "#x", "多\n行", "end\n"])
 def test_ruamel_fallback_keeps_hostile_text(value: str, ruamel_calls: list[int]) -> None:
     doc = document(FLOW, crlf=True)
-    out = apply(doc, [store.Set(("responsibility",), "first_secretary", value)])
-    assert ruamel_calls == [1]
+    edit = store.Set(("responsibility",), "first_secretary", value)
+    out = apply(doc, [edit])
+    assert ruamel_calls == []  # inline mappings are spliced in flow style: the same rules hold
     assert "\n" not in out.replace("\r\n", "")
     assert yaml.safe_load(out)["responsibility"]["first_secretary"] == value
     assert "# 四个一" in out
+    fallback = store._ruamel_apply(doc.text, [edit])
+    assert yaml.safe_load(fallback)["responsibility"]["first_secretary"] == value
+    assert "# 四个一" in fallback
 
 
 def test_unsafe_edit_is_refused_and_nothing_returned() -> None:

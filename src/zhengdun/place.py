@@ -184,6 +184,7 @@ def write_and_commit(root: Path, path: Path, rel: str, old: bytes, new: bytes, m
     """
     from zhengdun import faults, history, interrupts, store
 
+    store.refuse_unreadable_size(new, rel)
     # From the moment the file is replaced, Ctrl-C waits for the commit to decide: the file is
     # put back if git did not commit, kept (and the success reported) if it did.
     interrupts.hold()

@@ -9,12 +9,16 @@ change as an :class:`Append` or :class:`Set` at a path; the change is spliced in
 few new or replaced lines, in zhengdun's layout, and everything else — comments, key order,
 quoting, blank lines — stays byte for byte. The result is parsed again and must equal what the
 command meant to write; if it does not (an unusual hand-made layout), the same change is made
-with ruamel.yaml's round-trip dumper instead, and checked the same way.
+with ruamel.yaml's round-trip dumper instead, and checked the same way. Records that go into a
+mapping or list the clerk wrote inline (``{…}``, ``[…]``) are spliced inside its brackets. The
+fallback's text is refused when it changes lines the record does not touch: ruamel writes the
+whole file in its own layout, and the clerk's other lines must stay as they were.
 """
 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import re
 import stat
@@ -227,6 +231,20 @@ def _too_large(size: int, name: str) -> YamlError:
     return YamlError(f"{name} 有 {size // (1024 * 1024)} MB，远超一个台账文件应有的大小",
                      hint="请确认放入 ledgers/ 的是台账文件，而不是照片或其他材料"
                           "（佐证材料请放在 evidence/ 中）")
+
+
+def refuse_unreadable_size(data: bytes, name: str) -> None:
+    """Refuse to write a ledger larger than :data:`MAX_FILE_BYTES`: every command (and ``audit``,
+    for that version, for good) would refuse to read it back. Called before anything is
+    written, by the one write step of the full and the quick path."""
+    if len(data) <= MAX_FILE_BYTES:
+        return
+    mib = 1024 * 1024
+    would = math.ceil(len(data) * 100 / mib) / 100  # rounded up: never shown as the limit itself
+    raise UserError(f"这样记录后，{name} 将有 {would:.2f} MB，超过台账文件 {MAX_FILE_BYTES // mib} MB "
+                    "的上限（超过上限的台账 zhengdun 无法再读取），本次未记录",
+                    "请精简这次的文字；较长的材料（会议记录、报告全文等）请放进 evidence/ 文件夹，"
+                    "用 --evidence 作为佐证材料引用")
 
 
 def decode(raw: bytes, name: str) -> tuple[str, bool, str]:
@@ -795,6 +813,8 @@ def _is_block(node: Node) -> bool:
 def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
     lines = _Lines(text)
     container = _node_at(root, edit.path)
+    if isinstance(container, MappingNode) and container.flow_style:
+        return _splice_flow(text, lines, container, edit)
     if not isinstance(container, MappingNode) or container.flow_style or not container.value:
         raise _NotSpliceable(edit.path)
     indent = container.start_mark.column
@@ -817,6 +837,11 @@ def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
         dash = value_node.start_mark.column
         at = lines.line_end(_end_offset(value_node, lines))
         return insert(at, _item(edit.item, dash))
+    if isinstance(edit, Append) and isinstance(value_node, SequenceNode) and value_node.value:
+        # a list the clerk wrote inline, ``[{…}, {…}]``: the item goes inside its brackets,
+        # so that the items already there (maybe over many lines) stay as they were
+        at = lines.offset(value_node.value[-1].end_mark.line, value_node.value[-1].end_mark.column)
+        return text[:at] + ", " + _flow(edit.item) + text[at:]
 
     new_value = edit.full if isinstance(edit, Append) else edit.value
     single_line = (isinstance(value_node, ScalarNode)
@@ -837,6 +862,56 @@ def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
     entry[0] += _first_line_comment(lines, key_node, value_node)
     block = newline.join(entry) + newline
     return text[:start] + block + text[end:]
+
+
+#: Characters a plain scalar cannot hold inside ``{…}`` or ``[…]`` (or that some reader takes
+#: for an indicator there): such text is written in double quotes.
+_FLOW_UNSAFE = re.compile(r"[,\[\]{}:#]")
+
+
+def _flow(value: Any) -> str:
+    """One value in flow style (``{on: 2026-04-02, text: 排查}``), for a record that goes into a
+    mapping or a list the clerk wrote inline."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key if _KEY.fullmatch(key) else _double_quoted(key)}: "
+                               f"{_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    if isinstance(value, str) and (_FLOW_UNSAFE.search(value) or not _plain_ok(value)):
+        return _double_quoted(value)
+    return scalar(value)
+
+
+def _splice_flow(text: str, lines: _Lines, container: MappingNode, edit: Edit) -> str:
+    """An edit of a mapping written inline (``- {id: 2, title: …}``): the record goes inside
+    its braces, in flow style, and every other character of the file stays as it was."""
+
+    def end(node: Node) -> int:
+        return lines.offset(node.end_mark.line, node.end_mark.column)
+
+    def after_last(items: Sequence[Node], node: Node, closing: str) -> tuple[int, str]:
+        """Where a new entry goes (after the last one, or just inside an empty pair of
+        brackets) and the separator it needs."""
+        if items:
+            return end(items[-1]), ", "
+        at = end(node) - 1
+        if text[at:at + 1] != closing:
+            raise _NotSpliceable(edit.path)
+        return at, ""
+
+    pair = _key_value(container, edit.key)
+    if pair is None:
+        value = edit.full if isinstance(edit, Append) else edit.value
+        at, comma = after_last([v for _, v in container.value], container, "}")
+        key = edit.key if _KEY.fullmatch(edit.key) else _double_quoted(edit.key)
+        return f"{text[:at]}{comma}{key}: {_flow(value)}{text[at:]}"
+    _, value_node = pair
+    if isinstance(edit, Append) and isinstance(value_node, SequenceNode):
+        at, comma = after_last(value_node.value, value_node, "]")
+        return f"{text[:at]}{comma}{_flow(edit.item)}{text[at:]}"
+    new_value = edit.full if isinstance(edit, Append) else edit.value
+    start = lines.offset(value_node.start_mark.line, value_node.start_mark.column)
+    return text[:start] + _flow(new_value) + text[end(value_node):]
 
 
 _LINE_COMMENT = re.compile(r"[ \t]*?:?([ \t]+#[^\r\n]*)")
@@ -922,6 +997,58 @@ def appends_in_place(doc: Document, edit: Append) -> bool:
     return isinstance(value, ScalarNode) and value.value in ("", "~", "null", "Null", "NULL")
 
 
+def _touched_lines(root: Node, edit: Edit) -> set[int]:
+    """The 0-based lines an edit may change: the entry it sets or extends, or the whole of an
+    inline mapping it goes into. Anywhere else the record may only add lines."""
+    try:
+        container = _node_at(root, edit.path)
+    except _NotSpliceable:
+        return set()
+    if not isinstance(container, MappingNode):
+        return set()
+    if container.flow_style:
+        return set(range(container.start_mark.line, container.end_mark.line + 1))
+    pair = _key_value(container, edit.key)
+    if pair is None:
+        return set()
+    return set(range(pair[0].start_mark.line, pair[1].end_mark.line + 1))
+
+
+def _refuse_rewritten_lines(doc: Document, text: str, edits: Sequence[Edit]) -> None:
+    """Refuse a fallback text that changed lines the record does not touch: ruamel.yaml writes
+    the whole file in its own layout (indentation, spaces before comments), and a clerk's
+    file must not be rewritten behind their back."""
+    import difflib
+
+    root = doc.parse().root
+    allowed: set[int] = set()
+    if root is not None:
+        for edit in edits:
+            allowed |= _touched_lines(root, edit)
+    old = doc.text.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old, text.splitlines(keepends=True), autojunk=False)
+    if all(i in allowed for tag, i1, i2, _, _ in matcher.get_opcodes()
+           if tag in ("replace", "delete") for i in range(i1, i2)):
+        return
+    line = _edit_line(root, edits[0]) if root is not None else 0
+    quoted = old[line].strip() if line < len(old) else ""
+    raise UserError(f"{doc.path.name} 第 {line + 1} 行“{quoted}”的写法，zhengdun 无法只在这里添加"
+                    "这次的记录：只能按自己的格式重写整个文件，会改动其他行（缩进、注释前的空格），"
+                    "所以本次未记录，文件未改动",
+                    "请参照 zhengdun 自己写入的内容（如 zhengdun add 登记的问题）改写这一处，"
+                    "用 zhengdun commit -m \"说明\" 记录后，再运行刚才的命令")
+
+
+def _edit_line(root: Node, edit: Edit) -> int:
+    """The 0-based line where an edit goes: its key, or else the mapping that gets the key."""
+    try:
+        container = _node_at(root, edit.path)
+    except _NotSpliceable:
+        return 0
+    pair = _key_value(container, edit.key) if isinstance(container, MappingNode) else None
+    return (pair[0] if pair is not None else container).start_mark.line
+
+
 def apply_edits(doc: Document, edits: Sequence[Edit], accept: Callable[[Any], bool]) -> str:
     """The file's new text after ``edits``, checked by ``accept(parsed_data)``.
 
@@ -944,6 +1071,7 @@ def apply_edits(doc: Document, edits: Sequence[Edit], accept: Callable[[Any], bo
     if doc.newline == "\r\n":
         text = text.replace("\r\n", "\n").replace("\n", "\r\n")
     if accept(parse(text).data):
+        _refuse_rewritten_lines(doc, text, edits)
         return text
     raise UserError(f"无法安全地修改 {doc.path.name}：修改后的内容与预期不一致，文件未改动",
                     "请运行 zhengdun check 检查该文件的格式，或把文件发给维护人员")
