@@ -16,7 +16,8 @@ REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(\w+)`")
 RELIABILITY_TESTS = ["tests/test_reliability_crash.py", "tests/test_reliability_concurrency.py",
                      "tests/test_reliability_faults.py", "tests/test_reliability_interrupts.py",
                      "tests/test_reliability_quiet.py", "tests/test_reliability_renames.py",
-                     "tests/test_reliability_messages.py"]
+                     "tests/test_reliability_messages.py", "tests/test_reliability_layouts.py",
+                     "tests/test_reliability_tracebacks.py"]
 
 
 @cache

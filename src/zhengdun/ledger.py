@@ -124,7 +124,7 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
     except ValidationError as exc:
         raise UserError(f"配置无效：{exc.errors()[0]['msg']}") from None
     created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(folder)
     fresh_repo = history.git_dir(folder) is None
     try:
         if fresh_repo:
@@ -143,8 +143,53 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
     except UserError:
         _undo_init(folder, created, fresh_repo)
         raise
+    except OSError as exc:
+        _undo_init(folder, created, fresh_repo)
+        raise UserError(f"无法在 {folder} 中建立工作区：{_why_not_written(exc, folder)}",
+                        "请换一个可以写入的文件夹重试") from None
     return Receipt("init", "workspace", commit,
                    f"已建立{county}台账工作区：{folder}", {"root": str(folder)})
+
+
+def _why_not_written(exc: OSError, folder: Path) -> str:
+    """The reason the operating system gave, in the clerk's words."""
+    import errno
+
+    if exc.errno == errno.ENOTDIR:
+        for parent in (folder, *folder.parents):
+            if parent.exists() and not parent.is_dir():
+                return f"路径中的 {parent} 是一个文件，不是文件夹"
+        return "路径中有一段是文件，不是文件夹"
+    if exc.errno == errno.EROFS:
+        return "它所在的磁盘（文件系统）是只读的"
+    if exc.errno == errno.EPERM:
+        return "系统不允许在这里写入（上级文件夹可能被设为不可修改，如 chattr +i）"
+    if exc.errno == errno.EACCES:
+        return "没有权限写入上级文件夹"
+    if exc.errno == errno.ENOENT:
+        return "上级文件夹不存在，而且无法建立（这里可能是 /proc 这样的系统文件夹）"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "磁盘空间不足"
+    return exc.strerror or str(exc)
+
+
+def _make_folder(folder: Path) -> None:
+    """``mkdir -p folder``; if that fails, the parents it made are removed again and the
+    clerk is told why in Chinese (a path through a file, a read-only or immutable parent,
+    a folder like /proc where nothing can be made)."""
+    missing = []
+    for parent in (folder, *folder.parents):
+        if parent.is_dir():
+            break
+        missing.append(parent)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        for made in missing:  # deepest first: leave the disk as it was
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise UserError(f"无法建立文件夹 {folder}：{_why_not_written(exc, folder)}",
+                        "请换一个可以写入的位置重试（例如自己的主目录下）") from None
 
 
 def _undo_init(folder: Path, created: bool, fresh_repo: bool) -> None:
@@ -153,10 +198,14 @@ def _undo_init(folder: Path, created: bool, fresh_repo: bool) -> None:
     if created:
         shutil.rmtree(folder, ignore_errors=True)
         return
+    # suppress: on a read-only disk even removing a file that is not there fails (EROFS),
+    # and the clerk must hear the first failure, not this one
     for name in (CONFIG_NAME, ".gitignore"):
-        (folder / name).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (folder / name).unlink(missing_ok=True)
     for name in (LEDGERS, TEMPLATES, EVIDENCE):
-        (folder / name / ".gitkeep").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (folder / name / ".gitkeep").unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             (folder / name).rmdir()
     if fresh_repo:

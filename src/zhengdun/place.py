@@ -111,36 +111,68 @@ def lock(root: Path) -> Iterator[None]:
 
 
 _IN_GIT = "佐证材料 {item} 在 .git 文件夹中，那是 git 自己的文件"
+#: The longest file name (one path component) Linux and most file systems allow, in bytes.
+NAME_MAX = 255
+
+
+def _impossible_name(item: str) -> str | None:
+    """Why ``item`` cannot name a file on any disk (a NUL, a name over 255 bytes), else None.
+
+    The operating system refuses such a path with an error instead of "not found", so it is
+    named before the path is looked at.
+    """
+    if "\0" in item:
+        shown = item.replace("\0", "\\0")
+        return f"佐证材料路径 {shown} 中有空字符（\\0），不可能是文件名"
+    for part in item.split("/"):
+        size = len(part.encode("utf-8", "surrogateescape"))
+        if size > NAME_MAX:
+            return (f"佐证材料路径中的文件名 {part[:40]}…有 {size} 字节，"
+                    f"超过了文件名最长 {NAME_MAX} 字节的限制，不可能是文件名")
+    return None
 
 
 def evidence_problem(root: Path, item: str) -> str | None:
     """Why an evidence path written in a file is not acceptable (None when it is)."""
+    impossible = _impossible_name(item)
+    if impossible is not None:
+        return impossible
     candidate = Path(item)
     if candidate.is_absolute():
         return f"佐证材料路径 {item} 是绝对路径，应写成相对于工作区的路径，例如 evidence/照片.jpg"
-    resolved = (root / candidate).resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        return f"佐证材料路径 {item} 指向工作区之外"
-    if _inside_git(resolved.relative_to(root.resolve()).as_posix()):
-        return _IN_GIT.format(item=item)
-    if not resolved.is_file():
-        return f"佐证材料 {item} 不存在"
+    try:
+        resolved = (root / candidate).resolve()
+        if not resolved.is_relative_to(root.resolve()):
+            return f"佐证材料路径 {item} 指向工作区之外"
+        if _inside_git(resolved.relative_to(root.resolve()).as_posix()):
+            return _IN_GIT.format(item=item)
+        if not resolved.is_file():
+            return f"佐证材料 {item} 不存在"
+    except OSError as exc:  # e.g. a whole path over PATH_MAX
+        return f"无法读取佐证材料 {item}：{exc.strerror}"
     return None
 
 
 def evidence_ref(root: Path, typed: str, cwd: Path | None = None) -> str:
     """The workspace-relative path of an evidence file the clerk named on the command line."""
+    impossible = _impossible_name(typed)
+    if impossible is not None:
+        raise UserError(impossible, "请检查 --evidence 后面的路径；文件名太长的，先把文件改成短一些的名字")
     raw = Path(typed)
     base = cwd or Path.cwd()
-    full = (raw if raw.is_absolute() else base / raw).resolve()
-    resolved_root = root.resolve()
-    if not full.is_relative_to(resolved_root):
-        raise UserError(f"佐证材料 {typed} 不在工作区内",
-                        f"请先把文件复制到工作区的 {EVIDENCE}/ 文件夹中，再引用它，例如 "
-                        f"--evidence {EVIDENCE}/{raw.name}")
-    if not full.is_file():
-        raise UserError(f"找不到佐证材料 {typed}",
-                        "请检查文件名和路径（路径相对于当前文件夹）")
+    try:
+        full = (raw if raw.is_absolute() else base / raw).resolve()
+        resolved_root = root.resolve()
+        if not full.is_relative_to(resolved_root):
+            raise UserError(f"佐证材料 {typed} 不在工作区内",
+                            f"请先把文件复制到工作区的 {EVIDENCE}/ 文件夹中，再引用它，例如 "
+                            f"--evidence {EVIDENCE}/{raw.name}")
+        if not full.is_file():
+            raise UserError(f"找不到佐证材料 {typed}",
+                            "请检查文件名和路径（路径相对于当前文件夹）")
+    except OSError as exc:  # e.g. a whole path over PATH_MAX
+        raise UserError(f"无法读取佐证材料 {typed}：{exc.strerror}",
+                        "请检查 --evidence 后面的路径") from None
     rel = full.relative_to(resolved_root).as_posix()
     if _inside_git(rel):
         raise UserError(_IN_GIT.format(item=typed),

@@ -61,6 +61,11 @@ def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
     day = as_of or ws.today()
     if flt.due_within is not None and flt.due_within < 0:
         raise UserError("--due-within 的天数不能为负数")
+    if flt.due_within is not None and flt.due_within > (date.max - day).days:
+        # date + timedelta would overflow: the calendar ends at 9999-12-31
+        raise UserError(f"--due-within 的天数 {flt.due_within} 太大：从 {day.isoformat()} 算起"
+                        f"超过了 {date.max.isoformat()}，日历算不到那么远",
+                        "请写一个合理的天数，例如 --due-within 30；要看全部未销号的问题，用 --open")
     if flt.category is not None and flt.category not in ws.config.categories:
         listed = "；".join(f"{c} {n}" for c, n in ws.config.categories.items())
         raise UserError(f"类型“{flt.category}”不在类型目录中", f"可用的类型代码：{listed}")

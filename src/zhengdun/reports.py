@@ -35,6 +35,10 @@ class Month:
         match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
         if not match or not 1 <= int(match[2]) <= 12:
             raise UserError(f"月份“{text}”写法不对", "月份写成 YYYY-MM，例如 2026-10")
+        if int(match[1]) < 1 or (int(match[1]), int(match[2])) == (1, 1):
+            # the bulletin also looks at the day before the month: 0001-01 has none
+            raise UserError(f"月份“{text}”太早，超出了日历能计算的范围",
+                            "请写通报所在的月份，例如 2026-10")
         return cls(int(match[1]), int(match[2]))
 
     @property
