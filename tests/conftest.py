@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -120,6 +121,36 @@ def pinned_env_outside_a_test(home: Path) -> Iterator[None]:
         home.mkdir(parents=True, exist_ok=True)
         mp.setenv("HOME", str(home))
         yield
+
+
+CHENGDONG_ADD = ("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
+                 "--designated", "2026-03-15", "--category", "10")
+CHENGDONG_PROBLEM = ("add", "城东社区", "小区停车位不足", "--category", "10", "--found",
+                     "2026-03-10", "--due", "2026-06-30", "--owner", "王五")
+CHENGDONG_STEP = ("step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02")
+
+
+def built_workspace(factory: pytest.TempPathFactory, label: str,
+                    commands: Sequence[Sequence[str]]) -> Path:
+    """A workspace 示范县台账 made by ``zhengdun init`` and then ``commands`` (each must
+    succeed), for a module-scoped ``template`` fixture: built once, copied per test."""
+    folder = factory.mktemp(label)
+    with pinned_env_outside_a_test(folder / "home"):
+        root = folder / "示范县台账"
+        result: Any = Run(folder)("init", str(root), "--county", "示范县", "--issuer", "组织部")
+        assert result.exit_code == 0, result.output
+        run = Run(root)
+        for args in commands:
+            result = run(*args)
+            assert result.exit_code == 0, (args, result.output)
+    return root
+
+
+def copy_of(template: Path, tmp_path: Path) -> Path:
+    """A test's own copy of a built workspace (symlinks kept as they are)."""
+    target = tmp_path / template.name
+    shutil.copytree(template, target, symlinks=True)
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Run, pinned_env_outside_a_test
+from conftest import built_workspace, copy_of
 from processes import (
     commit_count,
     finish,
@@ -39,27 +38,17 @@ WAIT = {"ZHENGDUN_LOCK_TIMEOUT": "120"}
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Twenty villages (cun1 … cun20), each with problem 1."""
-    folder = tmp_path_factory.mktemp("concurrency")
-    with pinned_env_outside_a_test(folder / "home"):
-        root = folder / "示范县台账"
-        result: Any = Run(folder)("init", str(root), "--county", "示范县", "--issuer", "组织部")
-        assert result.exit_code == 0, result.output
-        run = Run(root)
-        for i in range(1, ORGS + 1):
-            for args in (("org", "add", f"第{i}村", "--township", "城关镇", "--kind", "村",
-                          "--designated", "2026-03-15", "--category", "1", "--slug", f"cun{i}"),
-                         ("add", f"cun{i}", "村务公开不及时", "--category", "1", "--found",
-                          "2026-03-20", "--due", "2026-09-30", "--owner", "王五")):
-                result = run(*args)
-                assert result.exit_code == 0, result.output
-    return root
+    return built_workspace(tmp_path_factory, "concurrency", [
+        args for i in range(1, ORGS + 1) for args in (
+            ("org", "add", f"第{i}村", "--township", "城关镇", "--kind", "村", "--designated",
+             "2026-03-15", "--category", "1", "--slug", f"cun{i}"),
+            ("add", f"cun{i}", "村务公开不及时", "--category", "1", "--found", "2026-03-20",
+             "--due", "2026-09-30", "--owner", "王五"))])
 
 
 @pytest.fixture
 def root(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "示范县台账"
-    shutil.copytree(template, target, symlinks=True)
-    return target
+    return copy_of(template, tmp_path)
 
 
 def start_together(root: Path, commands: list[tuple[str, ...]]) -> list[Any]:

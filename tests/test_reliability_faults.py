@@ -28,7 +28,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import Run, pinned_env_outside_a_test
+from conftest import (
+    CHENGDONG_ADD,
+    CHENGDONG_PROBLEM,
+    CHENGDONG_STEP,
+    built_workspace,
+    copy_of,
+)
 from processes import (
     ZHENGDUN,
     Done,
@@ -47,27 +53,12 @@ SECRET = "绝密：不得外传的名单"
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """城东社区 with chengdong/1 (one step)."""
-    folder = tmp_path_factory.mktemp("faults")
-    with pinned_env_outside_a_test(folder / "home"):
-        root = folder / "示范县台账"
-        run = Run(folder)
-        result: Any = run("init", str(root), "--county", "示范县", "--issuer", "组织部")
-        assert result.exit_code == 0, result.output
-        for args in (("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
-                      "--designated", "2026-03-15", "--category", "10"),
-                     ("add", "城东社区", "小区停车位不足", "--category", "10", "--found",
-                      "2026-03-10", "--due", "2026-06-30", "--owner", "王五"),
-                     ("step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02")):
-            result = Run(root)(*args)
-            assert result.exit_code == 0, result.output
-    return root
+    return built_workspace(tmp_path_factory, "faults", [CHENGDONG_ADD, CHENGDONG_PROBLEM, CHENGDONG_STEP])
 
 
 @pytest.fixture
 def root(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "示范县台账"
-    shutil.copytree(template, target, symlinks=True)
-    return target
+    return copy_of(template, tmp_path)
 
 
 def snapshot(root: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import pinned_env_outside_a_test
+from conftest import copy_of, pinned_env_outside_a_test
 from processes import git, zhengdun
 from test_reliability_faults import refused, snapshot
 from zhengdun import store
@@ -66,9 +66,7 @@ def near_limit(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def big(near_limit: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "示范县台账"
-    shutil.copytree(near_limit, target, symlinks=True)
-    return target
+    return copy_of(near_limit, tmp_path)
 
 
 @pytest.mark.parametrize("quick", ["on", "off"])

@@ -11,13 +11,17 @@ a hook that rewrites the ledger while it is committed, CR-only files, ``category
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import Run, pinned_env_outside_a_test
+from conftest import (
+    CHENGDONG_ADD,
+    CHENGDONG_PROBLEM,
+    built_workspace,
+    copy_of,
+)
 from processes import Done, git, tree_status, zhengdun
 from test_reliability_faults import refused, snapshot
 
@@ -28,25 +32,12 @@ PATHS = {"quick": {}, "full": {"ZHENGDUN_QUICK": "off"}}
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """城东社区 (城关镇) with chengdong/1."""
-    folder = tmp_path_factory.mktemp("quiet")
-    with pinned_env_outside_a_test(folder / "home"):
-        root = folder / "示范县台账"
-        result: Any = Run(folder)("init", str(root), "--county", "示范县", "--issuer", "组织部")
-        assert result.exit_code == 0, result.output
-        for args in (("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
-                      "--designated", "2026-03-15", "--category", "10"),
-                     ("add", "城东社区", "小区停车位不足", "--category", "10", "--found",
-                      "2026-03-10", "--due", "2026-06-30", "--owner", "王五")):
-            result = Run(root)(*args)
-            assert result.exit_code == 0, result.output
-    return root
+    return built_workspace(tmp_path_factory, "quiet", [CHENGDONG_ADD, CHENGDONG_PROBLEM])
 
 
 @pytest.fixture
 def root(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "示范县台账"
-    shutil.copytree(template, target, symlinks=True)
-    return target
+    return copy_of(template, tmp_path)
 
 
 def hand_written(root: Path, rel: str, text: str, message: str = "手工修改") -> None:

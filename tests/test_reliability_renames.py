@@ -10,43 +10,35 @@ refuses a name another organization has, as ``org add`` and ``commit`` do; an ex
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import Run, pinned_env_outside_a_test
+from conftest import (
+    CHENGDONG_ADD,
+    CHENGDONG_PROBLEM,
+    CHENGDONG_STEP,
+    built_workspace,
+    copy_of,
+)
 from processes import commit_count, git, tree_status, zhengdun
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """城东社区 (chengdong/1, one step) and 西关村 (xiguan/1)."""
-    folder = tmp_path_factory.mktemp("renames")
-    with pinned_env_outside_a_test(folder / "home"):
-        root = folder / "示范县台账"
-        result: Any = Run(folder)("init", str(root), "--county", "示范县", "--issuer", "组织部")
-        assert result.exit_code == 0, result.output
-        for args in (("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
-                      "--designated", "2026-03-15", "--category", "10"),
-                     ("org", "add", "西关村", "--township", "城关镇", "--kind", "村",
-                      "--designated", "2026-03-15", "--category", "10", "--slug", "xiguan"),
-                     ("add", "城东社区", "小区停车位不足", "--category", "10", "--found",
-                      "2026-03-10", "--due", "2026-06-30", "--owner", "王五"),
-                     ("step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02"),
-                     ("add", "西关村", "村务公开不及时", "--category", "10", "--found",
-                      "2026-03-10", "--due", "2026-06-30", "--owner", "赵六")):
-            result = Run(root)(*args)
-            assert result.exit_code == 0, result.output
-    return root
+    return built_workspace(tmp_path_factory, "renames", [
+        CHENGDONG_ADD,
+        ("org", "add", "西关村", "--township", "城关镇", "--kind", "村", "--designated",
+         "2026-03-15", "--category", "10", "--slug", "xiguan"),
+        CHENGDONG_PROBLEM, CHENGDONG_STEP,
+        ("add", "西关村", "村务公开不及时", "--category", "10", "--found", "2026-03-10",
+         "--due", "2026-06-30", "--owner", "赵六")])
 
 
 @pytest.fixture
 def root(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "示范县台账"
-    shutil.copytree(template, target, symlinks=True)
-    return target
+    return copy_of(template, tmp_path)
 
 
 def head_files(root: Path) -> list[str]:

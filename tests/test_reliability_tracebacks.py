@@ -15,11 +15,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import Run, pinned_env_outside_a_test
+from conftest import (
+    CHENGDONG_ADD,
+    CHENGDONG_PROBLEM,
+    CHENGDONG_STEP,
+    built_workspace,
+    copy_of,
+)
 from processes import git, zhengdun
 from test_reliability_faults import refused, snapshot
 
@@ -30,27 +35,12 @@ LONG_NAME = "照" * 90 + ".jpg"  # 274 bytes in UTF-8: no file system holds such
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """城东社区 with chengdong/1 (one step), checked once so the quick path may record."""
-    folder = tmp_path_factory.mktemp("tracebacks")
-    with pinned_env_outside_a_test(folder / "home"):
-        root = folder / "示范县台账"
-        result: Any = Run(folder)("init", str(root), "--county", "示范县", "--issuer", "组织部")
-        assert result.exit_code == 0, result.output
-        for args in (("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
-                      "--designated", "2026-03-15", "--category", "10"),
-                     ("add", "城东社区", "小区停车位不足", "--category", "10", "--found",
-                      "2026-03-10", "--due", "2026-06-30", "--owner", "王五"),
-                     ("step", "chengdong/1", "召开居民议事会", "--on", "2026-04-02"),
-                     ("check",)):
-            result = Run(root)(*args)
-            assert result.exit_code == 0, result.output
-    return root
+    return built_workspace(tmp_path_factory, "tracebacks", [CHENGDONG_ADD, CHENGDONG_PROBLEM, CHENGDONG_STEP, ("check",)])
 
 
 @pytest.fixture
 def root(template: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "示范县台账"
-    shutil.copytree(template, target, symlinks=True)
-    return target
+    return copy_of(template, tmp_path)
 
 
 # --------------------------------------------------------------------------- evidence names
