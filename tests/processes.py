@@ -91,6 +91,19 @@ def finish(process: subprocess.Popen[bytes], timeout: float = 120) -> Done:
                 err.decode("utf-8", "replace"))
 
 
+def wait_until_locked(root: Path, process: subprocess.Popen[bytes]) -> None:
+    """Wait until ``process`` holds the workspace lock (its pid in ``.git/zhengdun.lock``), or
+    has ended: the moment it starts writing and committing."""
+    lock = root / ".git" / "zhengdun.lock"
+    mine = str(process.pid).encode()
+    while process.poll() is None:
+        try:
+            if lock.read_bytes().strip() == mine:
+                return
+        except OSError:
+            pass
+        time.sleep(0.0005)
+
 def session_members(session: int) -> list[int]:
     """Processes still alive in a session (a killed zhengdun's orphaned git, for instance)."""
     members = []

@@ -46,6 +46,7 @@ from processes import (
     spawn,
     tree_status,
     wait_for_session,
+    wait_until_locked,
     zhengdun,
 )
 from zhengdun import faults
@@ -463,20 +464,12 @@ def kill_at_random(root: Path, args: tuple[str, ...], rng: random.Random) -> Kil
     and committing). Half the kills hit the process alone (its git child lives on and finishes),
     half its whole process group (git dies too, mid-write or mid-commit)."""
     process = spawn(root, *args)
-    lock = root / ".git" / "zhengdun.lock"
     if rng.random() < 0.3:
         how = "start"
         time.sleep(rng.uniform(0, 0.3))
     else:
         how = "locked"
-        mine = str(process.pid).encode()
-        while process.poll() is None:
-            try:
-                if lock.read_bytes().strip() == mine:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.0005)
+        wait_until_locked(root, process)
         time.sleep(rng.uniform(0, 0.08))
     group = rng.random() < 0.5
     try:

@@ -33,6 +33,7 @@ from processes import (
     spawn,
     tree_status,
     wait_for_session,
+    wait_until_locked,
     zhengdun,
 )
 from test_reliability_crash import (
@@ -220,20 +221,12 @@ def interrupt_at_random(root: Path, args: tuple[str, ...], rng: random.Random,
     if rng.random() < 0.5:
         env["ZHENGDUN_QUICK"] = "off"
     process = spawn(root, *args, env=env)
-    lock = root / ".git" / "zhengdun.lock"
     if rng.random() < 0.3:
         how = "start"
         time.sleep(rng.uniform(0.03, 0.3))
     else:
         how = "locked"
-        mine = str(process.pid).encode()
-        while process.poll() is None:
-            try:
-                if lock.read_bytes().strip() == mine:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.0005)
+        wait_until_locked(root, process)
         time.sleep(rng.uniform(0, 0.12 if slow else 0.08))
     group = rng.random() < 0.5
     interrupt(process, group)
