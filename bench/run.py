@@ -393,6 +393,8 @@ LOG = Target(ratio=2.0)
 SHOW = Target()  # no target in the issue: shown for what it tells
 INFO = Target()
 HELP = Target(ratio=1.2)
+RECORD = Target(ratio=3.0)  # one-path issue: ≤ 3 × (python -c pass + git commit)
+TABLE = Target(ratio=1.3)  # one-path issue: a screen table ≤ 1.3 × its --json, warm
 
 
 def write_benches(ctx: Context, runs: int, target: Target) -> list[tuple[Bench, bool]]:
@@ -428,6 +430,21 @@ def write_benches(ctx: Context, runs: int, target: Target) -> list[tuple[Bench, 
     benches = [(Bench("close", ctx.size, target, close, note=note), True),
                (Bench("step", ctx.size, target, step), True),
                (Bench("add", ctx.size, target, add), True)]
+    bare = [PYTHON, "-c", "pass"]
+
+    def against_bare(trial: Callable[[int], Trial]) -> Callable[[int], Trial]:
+        def run(i: int) -> Trial:
+            made = trial(i)
+            return Trial(made.op, [bare, made.floor[1]], made.before_op, made.before_floor)
+
+        return run
+
+    for label, trial in (("close", close), ("step", step), ("add", add)):
+        benches.append((Bench(f"{label} (vs python -c pass + git commit)", ctx.size, RECORD,
+                              against_bare(trial),
+                              note="the one-path issue's floor: `python -c pass` plus the same "
+                                   "`git commit` of a one-line change to another file"
+                              if label == "close" else ""), True))
     if ctx.size != "L":
         def first_close(i: int) -> Trial:
             trial = close(i)
@@ -467,6 +484,27 @@ def read_benches(ctx: Context) -> list[tuple[Bench, bool]]:
         # Warm: the warm-up run leaves whatever cache zhengdun keeps; no reset in between.
         out.append((Bench(f"{label} (warm)", ctx.size,
                           WARM_ASSUMED if assumed else WARM, warm), False))
+    return out
+
+
+TABLES: list[tuple[str, list[str]]] = [
+    ("board", ["board"]),
+    ("list --overdue", ["list", "--overdue"]),
+]
+
+
+def table_benches(ctx: Context) -> list[tuple[Bench, bool]]:
+    """``board`` and ``list --overdue`` as screen tables (piped: 200 columns), warm, against
+    the same command with ``--json``, warm (the floor the one-path issue names)."""
+    out: list[tuple[Bench, bool]] = []
+    for label, args in TABLES:
+        def warm(i: int, args: list[str] = args) -> Trial:
+            return Trial([[ZHENGDUN, *args]], [[ZHENGDUN, *args, "--json"]])
+
+        out.append((Bench(f"{label} as a table (warm)", ctx.size, TABLE, warm,
+                          note="floor: the same command with `--json`, warm; the table is "
+                               "drawn from that cached result" if label == "board" else ""),
+                    False))
     return out
 
 
@@ -545,15 +583,18 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
     if size == "S":
         benches += write_benches(ctx, runs, S_WRITE)
         benches += read_benches(ctx)
+        benches += table_benches(ctx)
     elif size == "L":
         benches += write_benches(ctx, runs, L_WRITE)
         benches += history_benches(ctx)
         benches += bulletin_warm_bench(ctx)
+        benches += table_benches(ctx)
     else:  # tiny: every kind of operation once, to prove the harness works
         benches += write_benches(ctx, runs, S_WRITE)
         benches += read_benches(ctx)
         benches += history_benches(ctx)
         benches += bulletin_warm_bench(ctx)
+        benches += table_benches(ctx)
     if with_help:
         benches += help_benches(ctx)
     return benches
