@@ -19,7 +19,7 @@ from zhengdun.model import (
     ledger_findings,
 )
 from zhengdun.place import CONFIG_NAME, LEDGERS, reserved_slug
-from zhengdun.wording import is_blank, name_key, name_problem
+from zhengdun.wording import duplicate_name, is_blank, name_holder, name_problem
 from zhengdun.workspace import (
     Located,
     Workspace,
@@ -71,7 +71,7 @@ def check_workspace(root: Path) -> CheckReport:
     report.files += 1
     ws = Workspace(root, config) if config is not None else None
     verdicts = Verdicts(root, config_doc.raw) if ws is not None and config_doc is not None else None
-    names: dict[str, str] = {}
+    names: dict[str, str | None] = {}  # file → organization name, of the files read so far
     evidence: dict[str, list[str]] = {}  # what the findings of each ledger text depend on
     ledgers_dir = root / LEDGERS
     for path in store.iter_ledger_paths(ledgers_dir):
@@ -94,11 +94,10 @@ def check_workspace(root: Path) -> CheckReport:
             continue
         report.organizations += 1
         report.problems += len(ledger.problems)
-        if name_key(ledger.name) in names:
-            report.findings.append(Located(display, 1, 1,
-                                           f"名称“{ledger.name}”与 {names[name_key(ledger.name)]} 重复",
-                                           "每个村(社区)只能有一个台账文件"))
-        names.setdefault(name_key(ledger.name), display)
+        holder = name_holder(names, ledger.name)
+        if holder is not None:
+            report.findings.append(Located(display, 1, 1, *duplicate_name(ledger.name, holder)))
+        names[display] = ledger.name
         report.names[display] = ledger.name
         if reserved_slug(path.stem):
             report.findings.append(Located(display, None, None,

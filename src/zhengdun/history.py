@@ -243,17 +243,13 @@ def commit(root: Path, paths: Sequence[str], text: str, new_paths: Sequence[str]
     files themselves. Once git has moved HEAD the commit stands, even if git was interrupted
     afterwards (a slow ``post-commit`` hook): see :mod:`zhengdun.interrupts`.
     """
-    before = _head_if_any(root)
-    interrupts.hold()
     try:
         if new_paths:
             added = run(root, "add", "--", *new_paths, check=False)
             if added.returncode != 0:
                 raise _commit_error(root, added.stderr)
         faults.point("before-commit")
-        if interrupts.received():  # Ctrl-C before git was asked to commit: stop here
-            raise KeyboardInterrupt
-        made = _run_commit(root, before, ["--", *paths], text, paths)
+        made = _run_commit(root, ["--", *paths], text, paths)
     except BaseException:
         # (Ctrl-C stays held: the caller puts the files back undisturbed; the boundary
         # releases it.)
@@ -263,14 +259,17 @@ def commit(root: Path, paths: Sequence[str], text: str, new_paths: Sequence[str]
     return made
 
 
-def _run_commit(root: Path, before: str | None, args: Sequence[str], text: str,
-                paths: Sequence[str]) -> str:
+def _run_commit(root: Path, args: Sequence[str], text: str, paths: Sequence[str]) -> str:
     """``git commit ARGS`` with Ctrl-C held; the new commit id once HEAD holds it.
 
     git's exit code is not the test: killed by a Ctrl-C typed at the terminal (it shares the
     process group) while a ``post-commit`` hook runs, git exits by the signal after it moved
-    HEAD. What counts is whether HEAD is now a new commit on top of ``before``.
+    HEAD. What counts is whether HEAD is now a new commit on top of the one before.
     """
+    before = _head_if_any(root)
+    interrupts.hold()
+    if interrupts.received():  # Ctrl-C before git was asked to commit: stop here
+        raise KeyboardInterrupt
     result = run(root, "commit", "-q", "--cleanup=whitespace", "-F", "-", *args,
                  input=text, check=False, committing=True)
     if result.returncode == 0:
@@ -600,11 +599,7 @@ def commit_revert(root: Path, paths: Sequence[str], text: str) -> str:
     if absent:  # --ignore-unmatch: an interrupted undo may have staged the removal already
         _stage(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *absent)
     faults.point("before-commit")
-    before = _head_if_any(root)
-    interrupts.hold()
-    if interrupts.received():
-        raise KeyboardInterrupt
-    _run_commit(root, before, [], text, paths)
+    _run_commit(root, [], text, paths)
     # git's commit ends the revert itself; make sure, as nothing else would.
     run(root, "update-ref", "--no-deref", "-d", "REVERT_HEAD", check=False)
     faults.point("after-commit")

@@ -50,7 +50,7 @@ from zhengdun.place import (
     reserved_slug,
     write_and_commit,
 )
-from zhengdun.wording import is_blank, name_key, typed_name
+from zhengdun.wording import duplicate_name, is_blank, name_holder, typed_name
 from zhengdun.workspace import (
     LoadedLedger,
     Located,
@@ -398,18 +398,6 @@ def ledger_names(ws: Workspace) -> dict[str, str | None]:
     return {slug: _ledger_name(ws.ledger_path(slug)) for slug in ws.slugs()}
 
 
-def name_holder(names: dict[str, str | None], name: str, besides: str | None = None,
-                ) -> str | None:
-    """The slug of the organization, other than ``besides``, that already has ``name``.
-
-    The one rule that names stay unique (a reference by name must never become ambiguous):
-    ``org add``, ``org set --name`` and ``commit`` all ask it, over :func:`ledger_names`.
-    """
-    wanted = name_key(name)
-    return next((slug for slug, held in sorted(names.items())
-                 if held is not None and name_key(held) == wanted and slug != besides), None)
-
-
 def _refuse_taken_name(ws: Workspace, name: str, besides: str | None = None) -> None:
     holder = name_holder(ledger_names(ws), name, besides)
     if holder is not None:
@@ -725,12 +713,11 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
         for rel in edited:  # names stay unique (:func:`name_holder`)
             name = names.get(Path(rel).stem)
             holder = name_holder(names, name, besides=Path(rel).stem) if name else None
-            if holder is None or holder in reported:
+            if name is None or holder is None or holder in reported:
                 continue
             # Reported at the later file of the two, as check does.
             later, earlier = sorted([rel, ws.rel(ws.ledger_path(holder))], reverse=True)
-            findings.append(Located(later, 1, 1, f"名称“{name}”与 {earlier} 重复",
-                                    "每个村(社区)只能有一个台账文件"))
+            findings.append(Located(later, 1, 1, *duplicate_name(name, earlier)))
             reported.add(Path(rel).stem)
         if findings:
             raise DataError("手工修改中有错误，未记录", findings, "请修正后重新运行 zhengdun commit")

@@ -352,8 +352,10 @@ def _allowed(refusal: Any) -> None:
 
 
 def _step_days(problem: dict[str, Any]) -> list[date]:
-    return [_day_of(s.get("on")) if isinstance(s, dict) else _day_of(None)
-            for s in _list(problem, "steps")]
+    steps = _list(problem, "steps")
+    if not all(isinstance(s, dict) for s in steps):
+        raise Decline
+    return [_day_of(s.get("on")) for s in steps]
 
 
 def _not_after_today(on: date | None, what: str) -> Callable[[dict[str, Any], date], None]:
@@ -409,7 +411,6 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
         reopened = last.get("reopened") if last is not None else None
         if reopened is not None and not isinstance(reopened, dict):
             raise Decline
-        _allowed(rules.not_in_future(day, today, "销号日期"))
         _allowed(rules.close_refusal(
             f"{slug}/{number}", day, _day_of(problem.get("found_on")), _step_days(problem),
             _day_of(last.get("on")) if last is not None and reopened is None else None,
@@ -441,7 +442,6 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
 
         day = on or today
         index, problem = _problem_at(data, number)
-        _allowed(rules.not_in_future(day, today, "进展日期"))
         _allowed(rules.step_refusal(day, _day_of(problem.get("found_on")), _step_days(problem)))
         item: dict[str, Any] = {"on": day, "text": text}
         if files:
@@ -657,6 +657,7 @@ def _cached(directory: Path | None, parts: tuple[str, ...], compute: Callable[[]
     out = compute()
     if not isinstance(out, Output):
         raise TypeError(out)
+    # kept only if every input is still what it was before: nothing moved while it ran
     if key is not None and out.code == 0 \
             and _result_key(root, *parts, only=only(root) if only else None) == key:
         cache.put_result(root, key, out.text, out.code)

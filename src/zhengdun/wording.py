@@ -46,3 +46,21 @@ def name_problem(text: str) -> str | None:
         shown = "、".join(dict.fromkeys(f"U+{ord(ch):04X}" for ch in text if _invisible(ch)))
         return f"“{name_key(text)}”中有看不见的字符（{shown}，多来自网页或聊天软件的复制粘贴）"
     return f"“{text}”前后有空格"
+
+
+def name_holder(names: dict[str, str | None], name: str, besides: str | None = None,
+                ) -> str | None:
+    """The key (slug or file) in ``names`` of the organization, other than ``besides``, that
+    already has ``name``, compared by :func:`name_key`.
+
+    The one rule that names stay unique (a reference by name must never become ambiguous):
+    ``org add``, ``org set --name``, ``commit`` and ``check`` all ask it.
+    """
+    wanted = name_key(name)
+    return next((key for key, held in sorted(names.items())
+                 if held is not None and name_key(held) == wanted and key != besides), None)
+
+
+def duplicate_name(name: str, other: str) -> tuple[str, str]:
+    """What ``check`` and ``commit`` say of a file whose name ``other`` already has."""
+    return f"名称“{name}”与 {other} 重复", "每个村(社区)只能有一个台账文件"
