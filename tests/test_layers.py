@@ -80,7 +80,7 @@ def test_the_source_is_where_the_test_looks() -> None:
 #: adapters each wrap one outside thing (YAML, git, Jinja2, the cache folder, the clock,
 #: signals), the core is plain data and rules.
 LAYERS = {
-    "front": {"__main__", "quick", "cli", "boundary", "console", "commands"},
+    "front": {"__main__", "quick", "cli", "boundary", "console", "screen", "commands"},
     "services": {"ledger", "queries", "reports", "check", "timeline", "changes", "demo",
                  "housekeeping", "workspace"},
     "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
@@ -304,14 +304,15 @@ def test_a_report_answered_from_the_cache_imports_no_models(chengdong: Any,
 def test_screen_tables_are_drawn_from_the_cached_result(chengdong: Any, workspace: Path,
                                                         argv: list[str]) -> None:
     """The table and ``--json`` are two views of one result: once the JSON view is cached, the
-    table needs neither the models nor Typer (only rich, to draw it), and says the same as the
-    full CLI."""
+    table needs neither the models nor Typer nor rich (``screen`` draws it), and says the same
+    as the full CLI."""
     as_json, _ = _imported_by_the_program(workspace, [*argv, "--json"])
     assert as_json.returncode == 0
     table, warm = _imported_by_the_program(workspace, argv)
     assert table.returncode == 0, table.stderr[-2000:]
     loaded = {m.split(".")[0] for m in warm}
-    assert "rich" in loaded and not loaded & {"typer", "pydantic", "jinja2"}, loaded
+    assert "zhengdun.screen" in warm and not loaded & {"typer", "pydantic", "jinja2", "rich"}, \
+        loaded
     full = subprocess.run([sys.executable, "-m", "zhengdun", *argv], cwd=workspace,
                           capture_output=True, text=True,
                           env={**os.environ, "ZHENGDUN_QUICK": "off"}, check=True)

@@ -139,3 +139,44 @@ def test_long_output_goes_through_a_pager_on_a_terminal(county: Path,
     assert "PAGED:" not in piped.stdout and piped.stdout.strip()
     tall = on_terminal(county, *command, columns=100, rows=1000, ZHENGDUN_PAGER=PAGER)
     assert "PAGED:" not in tall
+
+
+# The hand-drawn table (zhengdun.screen): measured as rich measures, wrapped as Chinese wraps.
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from zhengdun.screen import Styled, cells, draw, wrap  # noqa: E402
+
+
+@given(st.text(alphabet=st.sampled_from("整改销号村社区，。、）ab1 2-"), max_size=80),
+       st.integers(min_value=2, max_value=40))
+def test_wrapped_lines_fit_and_lose_nothing(text: str, width: int) -> None:
+    lines = wrap(text, width)
+    assert all(cells(line) <= width for line in lines), lines
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_line_never_starts_with_a_closing_mark() -> None:
+    assert wrap("村干部作风漂浮，群众办事找不到人", 14) == ["村干部作风漂", "浮，群众办事找", "不到人"]
+    assert wrap("整改 report 已完成", 10) == ["整改", "report 已", "完成"]
+
+
+def test_cells_agree_with_rich() -> None:
+    for text in ("村(社区)", "“两委”", "abc", "２０２６年", "e\u0301", "—"):
+        assert cells(text) == cell_len(text), text
+
+
+def test_control_characters_never_reach_the_terminal() -> None:
+    text = draw(None, ["问题"], [["红\x1b[31m字\x07"]], [16], [False], [True])
+    assert "\x1b" not in text and "\x07" not in text and "\\x1b[31m" in text
+
+
+def test_colour_only_where_asked() -> None:
+    rows = [[Styled("逾期", "bold red"), "3"]]
+    plain = draw("标题", ["状态", "天数"], rows, [4, 4], [False, True], [False, False])
+    painted = draw("标题", ["状态", "天数"], rows, [4, 4], [False, True], [False, False],
+                   colour=True)
+    assert "\x1b" not in plain and "\x1b[1;31m逾期\x1b[0m" in painted
+    assert ANSI.sub("", painted) == plain
+    assert plain.splitlines()[4] == "│逾期 │    3│"

@@ -57,49 +57,58 @@ class Column:
 _WRAP_MIN = 24
 
 
-def _fitted(columns: Sequence[Column], rows: Sequence[Sequence[Any]], width: int,
-            ) -> list[int]:
-    """The indexes of the columns to show so that the table fits in ``width`` cells: columns
-    are left out from the highest ``keep`` down, never the first-kept ones."""
-    from rich.cells import cell_len
+def _fitted(columns: Sequence[Column], rows: Sequence[Sequence[Any]], width: int | None,
+            ) -> tuple[list[int], list[int]]:
+    """The indexes of the columns to show so that the table fits in ``width`` cells (all of
+    them when ``width`` is None: piped output is not cut), and each shown column's width:
+    columns are left out from the highest ``keep`` down, never the first-kept ones; wrapping
+    columns take the room that is left, never less than ``_WRAP_MIN``."""
+    from zhengdun.screen import cells
 
-    def natural(i: int) -> int:
-        cells = [cell_len(str(row[i])) for row in rows]
-        size = max([cell_len(columns[i].header), *cells])
-        return min(size, _WRAP_MIN) if columns[i].wrap else size
-
-    sizes = [natural(i) for i in range(len(columns))]
+    natural = [max([cells(column.header), *(cells(str(row[i])) for row in rows)])
+               for i, column in enumerate(columns)]
+    if width is None:
+        return list(range(len(columns))), natural
+    least = [min(size, _WRAP_MIN) if columns[i].wrap else size for i, size in enumerate(natural)]
     shown = list(range(len(columns)))
 
     def total(indexes: list[int]) -> int:
-        return sum(sizes[i] + 3 for i in indexes) + 1  # padding and the rule of each column
+        # drawn, a table is its columns, one space each side inside the rules, and the rules
+        return sum(least[i] for i in indexes) + 3 * len(indexes) - 1
 
     for i in sorted(shown, key=lambda i: -columns[i].keep):
         if total(shown) <= width or columns[i].keep == 0:
             break
         shown.remove(i)
-    return shown
+    wrapping = [i for i in shown if columns[i].wrap]
+    room = width - sum(natural[i] for i in shown if not columns[i].wrap) - 3 * len(shown) + 1
+    sizes = {i: natural[i] for i in shown}
+    for n, i in enumerate(wrapping):
+        share = room // (len(wrapping) - n)
+        sizes[i] = max(least[i], min(natural[i], share))
+        room -= sizes[i]
+    return shown, [sizes[i] for i in shown]
 
 
 def _print_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]],
                  styles: Sequence[str] | None = None) -> None:
     """A screen table that fits the terminal: less important columns left out (and named
     below the table), titles wrapped at a readable width."""
-    out = _console()
-    shown = _fitted(columns, rows, out.width)
-    table = _table(title)
-    for i in shown:
-        column = columns[i]
-        table.add_column(column.header, justify="right" if column.right else "left",
-                         no_wrap=not column.wrap, overflow="fold",
-                         min_width=_WRAP_MIN if column.wrap else None)
-    for n, row in enumerate(rows):
-        table.add_row(*(row[i] for i in shown), style=styles[n] if styles else None)
-    out.print(table)
+    from zhengdun.screen import colour_wanted, draw, terminal_width, wrap
+
+    width = terminal_width()
+    shown, widths = _fitted(columns, rows, width)
+    text = draw(title, [columns[i].header for i in shown], [[row[i] for i in shown] for row in rows],
+                widths, [columns[i].right for i in shown], [columns[i].wrap for i in shown],
+                styles, colour_wanted())
     left_out = [columns[i].header for i in range(len(columns)) if i not in shown]
     if left_out:
-        out.print(f"（屏幕宽 {out.width} 列，未显示：{'、'.join(left_out)}。加宽窗口，或加 --json、"
-                  "--format md 查看全部）", highlight=False)
+        note = (f"（屏幕宽 {width} 列，未显示：{'、'.join(left_out)}。加宽窗口，或加 --json、"
+                "--format md 查看全部）")
+        text += "".join(line + "\n" for line in wrap(note, width or len(note)))
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
 
 _STATE_STYLE = {"open": "", "closed": "green", "reopened": "magenta"}
 
@@ -171,25 +180,24 @@ def format_check(report: CheckReport) -> str:
 
 def print_orgs(data: dict[str, Any]) -> None:
     """The table of ``zhengdun org list``."""
-    from rich.text import Text
+    from zhengdun.screen import Styled
 
-    _out = _console()
-    table = _table(f"整顿对象 {data['count']} 个（{data['as_of']}）")
-    for header in ("简称", "名称", "类别", "乡镇", "认定日期", "阶段", "问题", "已销号", "逾期",
-                   "最近进展"):
-        table.add_column(header, justify="right" if header in ("问题", "已销号", "逾期") else "left")
-    for org in data["organizations"]:
-        overdue = Text(str(org["overdue"]), style="bold red" if org["overdue"] else "")
-        stage = Text(org["stage"], style="green" if org["stage"] == "已转化" else "")
-        table.add_row(org["slug"], org["name"], org["kind"], org["township"],
-                      org["designated_on"], stage, str(org["problems"]), str(org["closed"]),
-                      overdue, org["last_activity"] or "—")
-    _out.print(table)
+    columns = [Column("简称", 0), Column("名称", 1), Column("类别", 5), Column("乡镇", 2),
+               Column("认定日期", 4), Column("阶段", 1), Column("问题", 3, right=True),
+               Column("已销号", 3, right=True), Column("逾期", 1, right=True),
+               Column("最近进展", 4)]
+    rows = [(org["slug"], org["name"], org["kind"], org["township"], org["designated_on"],
+             Styled(org["stage"], "green" if org["stage"] == "已转化" else ""),
+             str(org["problems"]), str(org["closed"]),
+             Styled(str(org["overdue"]), "bold red" if org["overdue"] else ""),
+             org["last_activity"] or "—")
+            for org in data["organizations"]]
+    _print_table(f"整顿对象 {data['count']} 个（{data['as_of']}）", columns, rows)
 
 
 def print_problems(data: dict[str, Any]) -> None:
     """The table of ``zhengdun list``."""
-    from rich.text import Text
+    from zhengdun.screen import Styled
 
     if not data["problems"]:
         print(f"没有符合条件的问题（按 {data['as_of']} 判断）。")
@@ -199,10 +207,9 @@ def print_problems(data: dict[str, Any]) -> None:
                Column("逾期天数", 1, right=True)]
     rows = []
     for row in data["problems"]:
-        state = Text(row["state_label"], style=_STATE_STYLE[row["state"]])
-        if row["closed_on"]:
-            state.append(f" {row['closed_on']}")
-        late = Text(str(row["days_overdue"]), style="bold red") if row["overdue"] else Text("")
+        label = f"{row['state_label']} {row['closed_on']}" if row["closed_on"] else row["state_label"]
+        state = Styled(label, _STATE_STYLE[row["state"]])
+        late = Styled(str(row["days_overdue"]), "bold red") if row["overdue"] else ""
         rows.append((row["ref"], row["org_name"], row["title"], row["category"], row["owner"],
                      row["due"], state, late))
     _print_table(f"问题 {data['count']} 个（按 {data['as_of']} 判断）", columns, rows)
