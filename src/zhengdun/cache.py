@@ -7,6 +7,10 @@ Two kinds, both keyed by content so that a key can never name an answer that has
   judged with (a new zhengdun or an edited config starts a new folder). It holds the latest
   date written in the file, so a verdict is only used on a day when none of its dates lies in
   the future. ``quick`` records on a ledger with a verdict without loading the models.
+- **models** — a ledger text as validated: the pickled model, named by the text's blob id,
+  inside a folder named by the code (and pydantic's version). Reports read every ledger; after
+  one record only the changed file is parsed and validated again, the others are unpickled
+  (about four times faster than parsing their YAML).
 - **results** — the output of a report (``bulletin``, ``board``, ``list --json``, ``check``),
   keyed by a digest of everything the output is computed from: the code, the command and its
   options, the day, ``zhengdun.yaml``, every ledger's and template's bytes; for ``check`` also
@@ -120,6 +124,50 @@ class Verdicts:
         """Record that ``blob`` passed every check (``latest``: the latest date it holds)."""
         if self.dir is not None and self.latest(blob) != latest:
             write_entry(self.dir / blob, (latest.isoformat() if latest else "").encode("ascii"))
+
+
+# --------------------------------------------------------------------------- models
+
+
+def models_folder(root: Path) -> Path | None:
+    """Where the validated models of this code are kept (None: cache off or no ``.git``)."""
+    base = folder(root) if enabled() else None
+    if base is None:
+        return None
+    try:
+        from importlib.metadata import version
+
+        pydantic = version("pydantic")
+    except Exception:  # no metadata: keep no models rather than risk old ones
+        return None
+    tag = hashlib.sha1(f"{code_tag()}:{pydantic}".encode()).hexdigest()[:20]
+    return base / f"models-{tag}"
+
+
+def get_model(models: Path | None, blob: str) -> object | None:
+    """The model validated from the text ``blob``, if kept (any failure is a miss)."""
+    if models is None:
+        return None
+    import pickle
+
+    try:
+        model: object = pickle.loads((models / blob[:2] / blob[2:]).read_bytes())  # ours, in .git
+        return model
+    except Exception:  # unreadable, truncated, from other code: a miss
+        return None
+
+
+def put_model(models: Path | None, blob: str, model: object) -> None:
+    """Keep the model validated from the text ``blob``."""
+    if models is None:
+        return
+    import pickle
+
+    try:
+        data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a model that cannot be kept is only a later miss
+        return
+    write_entry(models / blob[:2] / blob[2:], data)
 
 
 # --------------------------------------------------------------------------- evidence

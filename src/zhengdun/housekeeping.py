@@ -90,10 +90,16 @@ def _sweep_cache(root: Path) -> int:
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
+    models = cache.models_folder(root)
+    for entry in base.glob("models-*"):
+        if entry.is_dir() and entry != models:
+            removed += sum(1 for path in entry.rglob("*") if path.is_file())
+            shutil.rmtree(entry, ignore_errors=True)
     limit = time.time() - RESULT_DAYS * 86400
-    results = base / "results"
-    if results.is_dir():
-        for path in results.rglob("*"):
+    for kept in (base / "results", models):
+        if kept is None or not kept.is_dir():
+            continue
+        for path in kept.rglob("*"):
             try:
                 if path.is_file() and path.stat().st_atime < limit and path.stat().st_mtime < limit:
                     path.unlink()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from zhengdun import clock, place, store
+from zhengdun import cache, clock, place, store
 from zhengdun.errors import DataError, UserError
 from zhengdun.model import FIELD_LABELS, Config, Finding, Ledger, label
 from zhengdun.place import CONFIG_NAME, LEDGERS, SLUG_RE, find_root
@@ -313,12 +313,19 @@ def load_all(ws: Workspace) -> list[LoadedLedger]:
                 documents.append((path.stem, store.read(path, ws.rel(path))))
             except store.YamlError as exc:
                 broken.append(Located(ws.rel(path), exc.line, exc.column, exc.message, exc.hint))
+    models = cache.models_folder(ws.root)
     for slug, doc in documents:
+        blob = cache.blob_id(doc.raw) if models is not None else ""
+        kept = cache.get_model(models, blob)
+        if isinstance(kept, Ledger):
+            loaded.append(LoadedLedger(slug, doc, kept))
+            continue
         display = ws.rel(doc.path)
         ledger, findings = validate(doc, Ledger, display)
         if ledger is None:
             broken += findings
         else:
+            cache.put_model(models, blob, ledger)
             loaded.append(LoadedLedger(slug, doc, ledger))
     if broken:
         raise DataError("有台账文件格式错误，统计结果会不准确，已停止", broken,
