@@ -395,6 +395,8 @@ INFO = Target()
 HELP = Target(ratio=1.2)
 RECORD = Target(ratio=3.0)  # one-path issue: ≤ 3 × (python -c pass + git commit)
 TABLE = Target(ratio=1.3)  # one-path issue: a screen table ≤ 1.3 × its --json, warm
+LOOK_S = Target(ms=300)  # one-path issue: a look right after one record, S
+LOOK_L = Target(ms=3000)  # and at L
 
 
 def write_benches(ctx: Context, runs: int, target: Target) -> list[tuple[Bench, bool]]:
@@ -508,6 +510,35 @@ def table_benches(ctx: Context) -> list[tuple[Bench, bool]]:
     return out
 
 
+LOOKS: list[tuple[str, list[str]]] = [
+    (f"bulletin --month {MONTH}", ["bulletin", "--month", MONTH]),
+    ("board", ["board"]),
+    ("list --overdue", ["list", "--overdue"]),
+]
+
+
+def look_benches(ctx: Context, runs: int) -> list[tuple[Bench, bool]]:
+    """The clerk's real sequence: one ``step`` on one ledger (not timed), then a look. Every
+    look before it has been answered once, so only what the step changed is new."""
+    out: list[tuple[Bench, bool]] = []
+    picks = ctx.refs(min(runs + 1, len(ctx.manifest["open_problems"])))
+    for n, (label, args) in enumerate(LOOKS):
+        def look(i: int, args: list[str] = args) -> Trial:
+            ref = picks[i % len(picks)]["ref"]  # a step leaves its problem open
+
+            def record() -> None:
+                subprocess.run([ZHENGDUN, "step", ref, "召开支委会研究整改措施", "--on", ON],
+                               cwd=ctx.root, env=ENV, check=True, capture_output=True)
+
+            return Trial([[ZHENGDUN, *args]], [], before_op=record)
+
+        out.append((Bench(f"{label} right after one step", ctx.size,
+                          LOOK_S if ctx.size != "L" else LOOK_L, look, has_floor=False,
+                          note="before each run, one `step` on a different ledger (not timed): "
+                               "the look re-reads only that ledger" if n == 0 else ""), False))
+    return out
+
+
 def history_benches(ctx: Context) -> list[tuple[Bench, bool]]:
     """diff over October, log of one problem, show and list of one organization."""
     ctx.reset()
@@ -584,17 +615,20 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += write_benches(ctx, runs, S_WRITE)
         benches += read_benches(ctx)
         benches += table_benches(ctx)
+        benches += look_benches(ctx, runs)
     elif size == "L":
         benches += write_benches(ctx, runs, L_WRITE)
         benches += history_benches(ctx)
         benches += bulletin_warm_bench(ctx)
         benches += table_benches(ctx)
+        benches += look_benches(ctx, runs)
     else:  # tiny: every kind of operation once, to prove the harness works
         benches += write_benches(ctx, runs, S_WRITE)
         benches += read_benches(ctx)
         benches += history_benches(ctx)
         benches += bulletin_warm_bench(ctx)
         benches += table_benches(ctx)
+        benches += look_benches(ctx, runs)
     if with_help:
         benches += help_benches(ctx)
     return benches
