@@ -770,3 +770,21 @@ def test_the_timezone_of_the_key_is_read_by_the_yaml_parser(chengdong: Run,
         assert program(workspace, "bulletin", "--month", "2026-06").code == 0
     zones = {p.read_text("utf-8") for p in cache_dir(workspace).glob("zone-*")}
     assert zones == {"Asia/Shanghai"}
+
+
+def test_a_bug_on_the_fast_path_is_raised_under_the_strict_switch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the full CLI explains declines; anything else is raised where the tests run
+    (``ZHENGDUN_QUICK_STRICT=1``, set for every test), and only declined for the clerk."""
+    from zhengdun.errors import UserError
+
+    for expected in (UserError("x"), OSError(2, "gone"), UnicodeDecodeError("utf-8", b"\xff", 0,
+                     1, "bad"), ValueError("bad date"), quick.Decline()):
+        assert isinstance(quick._declined(expected), quick.Decline)
+    monkeypatch.setenv(quick.STRICT_ENV, "1")
+    with pytest.raises(TypeError):
+        quick._declined(TypeError("a bug"))
+    with pytest.raises(KeyError):
+        quick._expected(KeyError("a bug"))
+    monkeypatch.delenv(quick.STRICT_ENV)
+    assert isinstance(quick._declined(TypeError("a bug")), quick.Decline)

@@ -134,11 +134,11 @@ def models_folder(root: Path) -> Path | None:
     base = folder(root) if enabled() else None
     if base is None:
         return None
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         pydantic = version("pydantic")
-    except Exception:  # no metadata: keep no models rather than risk old ones
+    except PackageNotFoundError:  # no metadata: keep no models rather than risk old ones
         return None
     tag = hashlib.sha1(f"{code_tag()}:{pydantic}".encode()).hexdigest()[:20]
     return base / f"models-{tag}"
@@ -153,7 +153,8 @@ def get_model(models: Path | None, blob: str) -> object | None:
     try:
         model: object = pickle.loads((models / blob[:2] / blob[2:]).read_bytes())  # ours, in .git
         return model
-    except Exception:  # unreadable, truncated, from other code: a miss
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError,
+            TypeError, ValueError):  # unreadable, truncated, from other code: a miss
         return None
 
 
@@ -165,8 +166,8 @@ def put_model(models: Path | None, blob: str, model: object) -> None:
 
     try:
         data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # a model that cannot be kept is only a later miss
-        return
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return  # a model that cannot be kept is only a later miss
     write_entry(models / blob[:2] / blob[2:], data)
 
 

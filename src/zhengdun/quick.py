@@ -34,10 +34,31 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 QUICK_ENV = "ZHENGDUN_QUICK"
+#: ``ZHENGDUN_QUICK_STRICT=1`` (the tests set it): an exception the fast path does not expect
+#: is raised, not quietly handed to the full CLI, so that a bug here cannot hide behind the
+#: slow path that answers correctly.
+STRICT_ENV = "ZHENGDUN_QUICK_STRICT"
 
 
 class Decline(Exception):
     """This command line is for the full CLI (nothing has been written)."""
+
+
+def _expected(exc: Exception) -> None:
+    """Pass over ``exc`` met on the fast path if it is one the full CLI explains (a zhengdun
+    refusal, a file that cannot be read, bad text); anything else is a bug of this module:
+    raised under :data:`STRICT_ENV`, else passed over (the full CLI answers, or no cache)."""
+    from zhengdun.errors import ZhengdunError
+
+    expected = isinstance(exc, Decline | ZhengdunError | OSError | UnicodeError | ValueError)
+    if not expected and os.environ.get(STRICT_ENV) == "1":
+        raise exc
+
+
+def _declined(exc: Exception) -> Decline:
+    """The :class:`Decline` for ``exc`` (see :func:`_expected`)."""
+    _expected(exc)
+    return Decline()
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
@@ -278,8 +299,8 @@ def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planne
         today = clock.today(str(config.get("timezone") or "Asia/Shanghai"))
         if ready is not None:
             ready(config, today)
-    except Exception:
-        raise Decline from None
+    except Exception as exc:
+        raise _declined(exc) from None
     path = root / place.LEDGERS / f"{slug}.yaml"
     rel = f"{place.LEDGERS}/{slug}.yaml"
     if not path.is_file() or (root / place.LEDGERS).is_symlink() or path.is_symlink() \
@@ -317,8 +338,8 @@ def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planne
             text = store.apply_edits(doc, [todo.edit], lambda new: new == todo.expected)
         except Decline:
             raise
-        except Exception:
-            raise Decline from None
+        except Exception as exc:
+            raise _declined(exc) from None
         written = doc.encode(text)
         new_files = [p for p in files if p in states]
         commit = place.write_and_commit(
@@ -557,7 +578,8 @@ def _learn_zone(root: Path, config_raw: bytes) -> str | None:
         return None
     try:
         data = store.parse(store.decode(config_raw, "zhengdun.yaml")[0]).data
-    except Exception:
+    except Exception as exc:
+        _expected(exc)
         return None
     zone = data.get("timezone", "Asia/Shanghai") if isinstance(data, dict) else None
     if not isinstance(zone, str) or not zone:
@@ -608,7 +630,8 @@ def _result_key(root: Path, *parts: str, only: str | None = None) -> str | None:
             digest.add_bytes(path.read_bytes())
         _folder_bytes(digest, root / place.TEMPLATES)
         _folder_bytes(digest, resources.shipped_templates())
-    except Exception:
+    except Exception as exc:
+        _expected(exc)
         return None
     return digest.key()
 
@@ -647,8 +670,8 @@ def _cached(directory: Path | None, parts: tuple[str, ...], compute: Callable[[]
 
     try:
         root = place.find_root(directory)
-    except Exception:
-        raise Decline from None
+    except Exception as exc:
+        raise _declined(exc) from None
     key = _result_key(root, *parts, only=only(root) if only else None)
     if key is not None:
         found = cache.get_result(root, key)
@@ -773,14 +796,15 @@ def _log(directory: Path | None, values: dict[str, Any]) -> int:
     target, as_json = values["target"], values["as_json"]
     try:
         root = place.find_root(directory)
-    except Exception:
-        raise Decline from None
+    except Exception as exc:
+        raise _declined(exc) from None
     key = None
     slug = _exact_slug(root, target.strip().split("/", 1)[0])
     try:  # before git log starts: a commit landing meanwhile then shows as a moved HEAD
         head = history.head_commit(root) if slug is not None else ""
         config_raw = (root / place.CONFIG_NAME).read_bytes()
-    except Exception:
+    except Exception as exc:
+        _expected(exc)
         head = ""
     if slug is not None:  # git reads the history while the models load
         history.prefetch_log(root, [f"{place.LEDGERS}/{slug}.yaml"])
@@ -805,8 +829,8 @@ def _check(directory: Path | None, values: dict[str, Any]) -> int:
     as_json = values["as_json"]
     try:
         root = place.find_root(directory)
-    except Exception:
-        raise Decline from None
+    except Exception as exc:
+        raise _declined(exc) from None
     before = _check_key(root, as_json)
     if before is not None and before[1] is not None:
         found = cache.get_result(root, before[1])
@@ -842,6 +866,7 @@ def _check_key(root: Path, as_json: bool) -> tuple[str, str | None] | None:
         try:
             history.preflight(root)
         except Exception as exc:
+            _expected(exc)
             digest.add(str(exc))
         digest.add("|".join(housekeeping.reasons(root)))
         index = cache.evidence_index(root)
@@ -853,7 +878,8 @@ def _check_key(root: Path, as_json: bool) -> tuple[str, str | None] | None:
             for ref in refs:
                 evidence.add(ref)
                 evidence.add(str(place.evidence_problem(root, ref)))
-    except Exception:
+    except Exception as exc:
+        _expected(exc)
         return None
     base = digest.key()
     return base, (cache.Digest(base, evidence.key()).key() if known else None)
