@@ -301,3 +301,33 @@ def test_an_empty_document_number_is_refused(two_rounds: Path) -> None:
         two_rounds, "org", "add", "新村", "--township", "柳林乡", "--kind", "村",
         "--designated", "2026-03-01", "--category", "2", "--approved", "2026-03-01",
         "--approved-doc", " ")
+
+
+def test_readme_second_year_session_runs(tmp_path: Path, demo_county: Path) -> None:
+    """README's "第二年：新一批认定与迁移" block, in a copy of the demo county."""
+    from test_readme import block, run_block
+
+    shutil.copytree(demo_county, tmp_path / "演示县", symlinks=True)
+    root = tmp_path / "演示县"
+    before = int(git(root, "rev-list", "--count", "HEAD"))
+    result = run_block(block("rounds"), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "README command failed" not in result.stderr
+    out = result.stdout
+    assert "马家坪村（majiaping）· 柳林乡 · 村 · 共认定 2 次 · 历年分类：转化后反复" in out
+    report = (root / "历年整顿分析.md").read_text("utf-8")
+    assert "| 转化后反复 | 2 | 后沟村（柳林乡）、马家坪村（柳林乡） |" in report
+    assert "| 由好变差 | 1 | 白土村（青山乡） |" in report
+    # config commit, designation, problem: three commits; the second batch holds 城东社区 only
+    assert int(git(root, "rev-list", "--count", "HEAD")) == before + 3
+    ledger = data(root, "chengdong")
+    assert [d["round"] for d in ledger["designations"]] == ["2025", "2026", "2026-第二批"]
+    assert ledger["problems"][-1]["round"] == "2026-第二批"
+    board = json.loads(ok(Run(root)("board", "--json")))
+    assert (board["round"], [o["name"] for o in board["organizations"]]) == (
+        "2026-第二批", ["城东社区"])
+    assert "批次 2026-第二批：认定于 2026-11-20" in out
+    assert "工作区已是第2版格式，无需迁移，未作修改。" in out
+    # the October bulletin of round 2026 is as before
+    october = json.loads(ok(Run(root)("bulletin", "--month", "2026-10", "--json")))
+    assert (october["round"], october["totals"]["organizations"]) == ("2026", 15)
