@@ -18,15 +18,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 # A valid ledger; the broken ones below differ from it in one line each.
 BASE = """\
-schema_version: 1
+schema_version: 2
 name: 西关村
 kind: 村
 township: 城关镇
-designated_on: 2026-03-15
-categories:
-  - "10"
+designations:
+  - round: "2026"
+    on: 2026-03-15
+    categories:
+      - "10"
 problems:
   - id: 1
+    round: "2026"
     title: 村务公开栏长期未更新
     category: "10"
     source: 群众反映
@@ -40,7 +43,8 @@ problems:
       - on: 2026-06-20
         result: 公开栏每月更新
 visits:
-  - on: 2026-05-10
+  - round: "2026"
+    on: 2026-05-10
     kind: 督查
     by: 县委组织部督查组
     text: 进度偏慢
@@ -121,64 +125,64 @@ def test_shipped_demo_passes(tmp_path: Path, run: Any) -> None:
 
 
 def test_every_broken_file_is_reported_in_one_run(run: Any, workspace: Path) -> None:
-    write(workspace, "a-indent.yaml", variant("甲村", 10, "     title: 村务公开栏长期未更新\n"))
-    write(workspace, "b-tab.yaml", variant("乙村", 11, '\tcategory: "10"\n'))
-    write(workspace, "c-dup.yaml", variant("丙村", 16, insert="    owner: 李四\n"))
-    write(workspace, "d-types.yaml", variant("丁村", 9, "  - id: abc\n").replace(
+    write(workspace, "a-indent.yaml", variant("甲村", 12, '     round: "2026"\n'))
+    write(workspace, "b-tab.yaml", variant("乙村", 14, '\tcategory: "10"\n'))
+    write(workspace, "c-dup.yaml", variant("丙村", 19, insert="    owner: 李四\n"))
+    write(workspace, "d-types.yaml", variant("丁村", 11, "  - id: abc\n").replace(
         "    title: 村务公开栏长期未更新", "    title: 010"))
-    write(workspace, "e-unknown.yaml", variant("戊村", 16, insert="    colour: 红\n"))
-    write(workspace, "f-date.yaml", variant("己村", 13, "    found_on: 2026-02-30\n"))
-    write(workspace, "g-missing.yaml", variant("庚村", 15, delete=True))
+    write(workspace, "e-unknown.yaml", variant("戊村", 19, insert="    colour: 红\n"))
+    write(workspace, "f-date.yaml", variant("己村", 16, "    found_on: 2026-02-30\n"))
+    write(workspace, "g-missing.yaml", variant("庚村", 18, delete=True))
     write(workspace, "h-good.yaml", BASE)
     result = run("check")
     assert result.exit_code == 1
     assert headlines(result.stdout) == [
-        "ledgers/a-indent.yaml:10:11: 错误：这里不能出现“: ”：可能是缩进不对，或文字中含有“: ”需要加引号",
-        "ledgers/b-tab.yaml:11:1: 错误：这里有制表符（Tab），YAML 只能用空格缩进",
-        "ledgers/c-dup.yaml:16:5: 错误：键“owner”重复出现",
-        "ledgers/d-types.yaml:9:9: 错误：问题清单第1项·问题编号：问题编号应为正整数，现为 'abc'",
-        "ledgers/d-types.yaml:10:12: 错误：问题清单第1项·问题：应为文字，现为 10",
-        "ledgers/e-unknown.yaml:16:5: 错误：问题清单第1项·colour：未知的键“colour”",
-        "ledgers/f-date.yaml:13:15: 错误：问题清单第1项·发现日期：日期 2026-02-30 不存在（请核对月份和天数）",
-        "ledgers/g-missing.yaml:9:5: 错误：问题清单第1项：缺少“责任人”（owner）",
+        "ledgers/a-indent.yaml:12:11: 错误：这里不能出现“: ”：可能是缩进不对，或文字中含有“: ”需要加引号",
+        "ledgers/b-tab.yaml:14:1: 错误：这里有制表符（Tab），YAML 只能用空格缩进",
+        "ledgers/c-dup.yaml:19:5: 错误：键“owner”重复出现",
+        "ledgers/d-types.yaml:11:9: 错误：问题清单第1项·问题编号：问题编号应为正整数，现为 'abc'",
+        "ledgers/d-types.yaml:13:12: 错误：问题清单第1项·问题：应为文字，现为 10",
+        "ledgers/e-unknown.yaml:19:5: 错误：问题清单第1项·colour：未知的键“colour”",
+        "ledgers/f-date.yaml:16:15: 错误：问题清单第1项·发现日期：日期 2026-02-30 不存在（请核对月份和天数）",
+        "ledgers/g-missing.yaml:11:5: 错误：问题清单第1项：缺少“责任人”（owner）",
     ]
     assert "检查了 9 个文件（1 个村(社区)，1 个问题）：发现 8 处错误。" in result.stdout
     # each finding shows the offending line, a caret under the column, and a hint
-    assert block_of(result.stdout, "ledgers/a-indent.yaml:10:11") == [
-        "ledgers/a-indent.yaml:10:11: 错误：这里不能出现“: ”：可能是缩进不对，或文字中含有“: ”需要加引号",
-        "     10 |      title: 村务公开栏长期未更新",
+    assert block_of(result.stdout, "ledgers/a-indent.yaml:12:11") == [
+        "ledgers/a-indent.yaml:12:11: 错误：这里不能出现“: ”：可能是缩进不对，或文字中含有“: ”需要加引号",
+        '     12 |      round: "2026"',
         "        |           ^",
     ]
-    assert block_of(result.stdout, "ledgers/b-tab.yaml")[1] == '     11 | \tcategory: "10"'
+    assert block_of(result.stdout, "ledgers/b-tab.yaml")[1] == '     14 | \tcategory: "10"'
     assert block_of(result.stdout, "ledgers/c-dup.yaml") == [
-        "ledgers/c-dup.yaml:16:5: 错误：键“owner”重复出现",
-        "     16 |     owner: 李四",
+        "ledgers/c-dup.yaml:19:5: 错误：键“owner”重复出现",
+        "     19 |     owner: 李四",
         "        |     ^",
         "        提示：同一层级中每个键只能出现一次，请删除或合并重复的一项",
     ]
-    assert block_of(result.stdout, "ledgers/d-types.yaml:10:12") == [
-        "ledgers/d-types.yaml:10:12: 错误：问题清单第1项·问题：应为文字，现为 10",
-        "     10 |     title: 010",
+    assert block_of(result.stdout, "ledgers/d-types.yaml:13:12") == [
+        "ledgers/d-types.yaml:13:12: 错误：问题清单第1项·问题：应为文字，现为 10",
+        "     13 |     title: 010",
         "        |            ^",
         "        提示：如果这里本来就是文字（例如 010、no、on、1:20），请给它加上双引号",
     ]
     assert block_of(result.stdout, "ledgers/e-unknown.yaml")[1:3] == [
-        "     16 |     colour: 红", "        |     ^"]
-    assert block_of(result.stdout, "ledgers/f-date.yaml")[1] == "     13 |     found_on: 2026-02-30"
-    assert block_of(result.stdout, "ledgers/g-missing.yaml")[1] == "      9 |   - id: 1"
+        "     19 |     colour: 红", "        |     ^"]
+    assert block_of(result.stdout, "ledgers/f-date.yaml")[1] == "     16 |     found_on: 2026-02-30"
+    assert block_of(result.stdout, "ledgers/g-missing.yaml")[1] == "     11 |   - id: 1"
     assert "ledgers/h-good.yaml" not in headlines(result.stdout)[-1]
 
 
 @pytest.mark.parametrize(("line", "message"), [
     ("kind: 镇\n", "ledgers/x.yaml:3:7: 错误：类别：应为 村、社区 之一，现为 '镇'"),
     ("kind: no\n", "ledgers/x.yaml:3:7: 错误：类别：应为 村、社区 之一，现为 'no'"),
-    ("designated_on: 2026/03/15\n",
-     "ledgers/x.yaml:5:16: 错误：认定日期：日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 '2026/03/15'"),
-    ("designated_on: 2026-3-15\n",
-     "ledgers/x.yaml:5:16: 错误：认定日期：日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 '2026-3-15'"),
-    ("designated_on: 20260315\n",
-     "ledgers/x.yaml:5:16: 错误：认定日期：日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 20260315"),
-    ("schema_version: 2\n", "ledgers/x.yaml:1:17: 错误：格式版本：格式版本应为 1，现为 2"),
+    ("    on: 2026/03/15\n", "ledgers/x.yaml:7:9: 错误：认定记录第1项·日期："
+     "日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 '2026/03/15'"),
+    ("    on: 2026-3-15\n", "ledgers/x.yaml:7:9: 错误：认定记录第1项·日期："
+     "日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 '2026-3-15'"),
+    ("    on: 20260315\n", "ledgers/x.yaml:7:9: 错误：认定记录第1项·日期："
+     "日期应写成 YYYY-MM-DD，例如 2026-03-15，现为 20260315"),
+    ("schema_version: 3\n", "ledgers/x.yaml:1:17: 错误：格式版本：格式版本应为 2，现为 3"),
     ("name: \n", "ledgers/x.yaml:2:6: 错误：名称：应为文字，现为 None"),
     ("township: ''\n", "ledgers/x.yaml:4:11: 错误：所属乡镇：不能为空"),
 ])
@@ -194,14 +198,14 @@ def test_single_top_level_mistakes(run: Any, workspace: Path, line: str, message
 
 
 def test_categories_empty_and_score_out_of_range(run: Any, workspace: Path) -> None:
-    text = BASE.replace('categories:\n  - "10"\n', "categories: []\n") + (
-        "acceptances:\n  - on: 2026-10-20\n    by: 县委组织部\n    grade: 基本合格\n"
-        "    score: 120\n")
+    text = BASE.replace('    categories:\n      - "10"\n', "    categories: []\n") + (
+        "acceptances:\n  - round: \"2026\"\n    on: 2026-10-20\n    by: 县委组织部\n"
+        "    grade: 基本合格\n    score: 120\n")
     write(workspace, "x.yaml", text)
     result = run("check")
     found = headlines(result.stdout)
-    assert found[0] == "ledgers/x.yaml:6:13: 错误：软弱涣散类型：至少要有一项"
-    assert found[1].startswith("ledgers/x.yaml:30:12: 错误：验收记录第1项·得分：应不大于 100")
+    assert found[0] == "ledgers/x.yaml:8:17: 错误：认定记录第1项·软弱涣散类型：至少要有一项"
+    assert found[1].startswith("ledgers/x.yaml:35:12: 错误：验收记录第1项·得分：应不大于 100")
     assert found[1].endswith("，现为 120")
     assert len(found) == 2
 
@@ -209,16 +213,19 @@ def test_categories_empty_and_score_out_of_range(run: Any, workspace: Path) -> N
 # --------------------------------------------------------------------------- rules
 
 RULES = """\
-schema_version: 1
+schema_version: 2
 name: 规则村
 kind: 村
 township: 城关镇
-designated_on: 2026-03-15
-categories:
-  - "10"
-  - "99"
+designations:
+  - round: "2026"
+    on: 2026-03-15
+    categories:
+      - "10"
+      - "99"
 problems:
   - id: 1
+    round: "2026"
     title: 进展早于发现
     category: "10"
     found_on: 2026-03-10
@@ -228,6 +235,7 @@ problems:
       - on: 2026-03-01
         text: 早于发现
   - id: 2
+    round: "2026"
     title: 销号早于进展
     category: "10"
     found_on: 2026-03-10
@@ -240,6 +248,7 @@ problems:
       - on: 2026-04-01
         result: 四月销号
   - id: 3
+    round: "2026"
     title: 两次销号之间没有反弹
     category: "10"
     found_on: 2026-03-10
@@ -251,6 +260,7 @@ problems:
       - on: 2026-05-01
         result: 第二次
   - id: 3
+    round: "2026"
     title: 编号重复，类型和来源不在目录中
     category: "99"
     source: 路边听说
@@ -266,13 +276,15 @@ problems:
           - /etc/passwd
           - ../outside.jpg
   - id: 5
+    round: "2026"
     title: 未来的日期
     category: "10"
     found_on: 2026-12-01
     due: 2026-12-31
     owner: 王五
 acceptances:
-  - on: 2026-10-20
+  - round: "2026"
+    on: 2026-10-20
     by: 县委组织部
     grade: 合格
 """
@@ -285,31 +297,31 @@ def test_every_rule_is_reported_at_its_line(run: Any, workspace: Path) -> None:
     result = run("check")
     assert result.exit_code == 1
     assert headlines(result.stdout) == [
-        "ledgers/rules.yaml:8:5: 错误：软弱涣散类型第2项：类型 99 不在类型目录中",
-        "ledgers/rules.yaml:17:13: 错误：问题清单第1项·整改进展第1项·日期："
+        "ledgers/rules.yaml:10:9: 错误：认定记录第1项·软弱涣散类型第2项：类型 99 不在类型目录中",
+        "ledgers/rules.yaml:20:13: 错误：问题清单第1项·整改进展第1项·日期："
         "整改进展日期 2026-03-01 早于发现日期 2026-03-10",
-        "ledgers/rules.yaml:38:9: 错误：问题清单第3项·销号记录第1项：只有最后一次销号可以没有反弹记录",
-        "ledgers/rules.yaml:42:9: 错误：问题清单第4项·问题编号：问题编号 3 重复",
-        "ledgers/rules.yaml:44:15: 错误：问题清单第4项·类型：类型 99 不在类型目录中",
-        "ledgers/rules.yaml:45:13: 错误：问题清单第4项·来源：来源“路边听说”不在来源目录中",
-        "ledgers/rules.yaml:54:13: 错误：问题清单第4项·整改进展第1项·佐证材料第2项："
+        "ledgers/rules.yaml:43:9: 错误：问题清单第3项·销号记录第1项：只有最后一次销号可以没有反弹记录",
+        "ledgers/rules.yaml:47:9: 错误：问题清单第4项·问题编号：问题编号 3 重复",
+        "ledgers/rules.yaml:50:15: 错误：问题清单第4项·类型：类型 99 不在类型目录中",
+        "ledgers/rules.yaml:51:13: 错误：问题清单第4项·来源：来源“路边听说”不在来源目录中",
+        "ledgers/rules.yaml:60:13: 错误：问题清单第4项·整改进展第1项·佐证材料第2项："
         "佐证材料 evidence/missing.jpg 不存在",
-        "ledgers/rules.yaml:55:13: 错误：问题清单第4项·整改进展第1项·佐证材料第3项："
+        "ledgers/rules.yaml:61:13: 错误：问题清单第4项·整改进展第1项·佐证材料第3项："
         "佐证材料路径 /etc/passwd 是绝对路径，应写成相对于工作区的路径，例如 evidence/照片.jpg",
-        "ledgers/rules.yaml:56:13: 错误：问题清单第4项·整改进展第1项·佐证材料第4项："
+        "ledgers/rules.yaml:62:13: 错误：问题清单第4项·整改进展第1项·佐证材料第4项："
         "佐证材料路径 ../outside.jpg 指向工作区之外",
-        "ledgers/rules.yaml:60:15: 错误：问题清单第5项·发现日期："
+        "ledgers/rules.yaml:67:15: 错误：问题清单第5项·发现日期："
         "日期 2026-12-01 晚于今天（2026-11-21），不能记录未来的事",
-        "ledgers/rules.yaml:66:12: 错误：验收记录第1项·验收等次：验收为合格，但当日仍有问题未销号：1号、3号",
+        "ledgers/rules.yaml:74:12: 错误：验收记录第1项·验收等次：验收为合格，但当日仍有问题未销号：1号、3号",
     ]
-    assert block_of(result.stdout, "ledgers/rules.yaml:17:13")[1:3] == [
-        "     17 |       - on: 2026-03-01", "        |             ^"]
-    assert block_of(result.stdout, "ledgers/rules.yaml:38:9")[1:] == [
-        "     38 |       - on: 2026-04-01",
+    assert block_of(result.stdout, "ledgers/rules.yaml:20:13")[1:3] == [
+        "     20 |       - on: 2026-03-01", "        |             ^"]
+    assert block_of(result.stdout, "ledgers/rules.yaml:43:9")[1:] == [
+        "     43 |       - on: 2026-04-01",
         "        |         ^",
         "        提示：问题销号后再次销号之前，应先记录反弹（zhengdun reopen）",
     ]
-    assert block_of(result.stdout, "ledgers/rules.yaml:66:12")[1] == "     66 |     grade: 合格"
+    assert block_of(result.stdout, "ledgers/rules.yaml:74:12")[1] == "     74 |     grade: 合格"
     assert "检查了 2 个文件（1 个村(社区)，5 个问题）：发现 11 处错误。" in result.stdout
 
 
@@ -322,9 +334,9 @@ def test_reopening_and_closure_order_rules(run: Any, workspace: Path) -> None:
     write(workspace, "x.yaml", text)
     result = run("check")
     assert headlines(result.stdout) == [
-        "ledgers/x.yaml:23:15: 错误：问题清单第1项·销号记录第1项·反弹记录·日期："
+        "ledgers/x.yaml:26:15: 错误：问题清单第1项·销号记录第1项·反弹记录·日期："
         "反弹日期 2026-06-01 早于销号日期 2026-06-20",
-        "ledgers/x.yaml:25:13: 错误：问题清单第1项·销号记录第2项·日期："
+        "ledgers/x.yaml:28:13: 错误：问题清单第1项·销号记录第2项·日期："
         "销号日期 2026-05-25 早于上次反弹日期 2026-06-01",
     ]
 
@@ -336,10 +348,10 @@ def test_due_before_found_and_future_step(run: Any, workspace: Path) -> None:
     write(workspace, "x.yaml", text)
     result = run("check")
     assert headlines(result.stdout) == [
-        "ledgers/x.yaml:14:10: 错误：问题清单第1项·整改时限：整改时限 2026-03-01 早于发现日期 2026-03-10",
-        "ledgers/x.yaml:17:13: 错误：问题清单第1项·整改进展第1项·日期："
+        "ledgers/x.yaml:17:10: 错误：问题清单第1项·整改时限：整改时限 2026-03-01 早于发现日期 2026-03-10",
+        "ledgers/x.yaml:20:13: 错误：问题清单第1项·整改进展第1项·日期："
         "日期 2026-11-22 晚于今天（2026-11-21），不能记录未来的事",
-        "ledgers/x.yaml:20:13: 错误：问题清单第1项·销号记录第1项·日期："
+        "ledgers/x.yaml:23:13: 错误：问题清单第1项·销号记录第1项·日期："
         "日期 2026-11-22 晚于今天（2026-11-21），不能记录未来的事",
     ]
 
@@ -365,12 +377,12 @@ def test_broken_config_and_broken_ledger_in_one_run(run: Any, workspace: Path) -
     config = workspace / "zhengdun.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace(
         "timezone: Asia/Shanghai\n", "timezone: Asia/Shanghai\n  extra: 1\n"), encoding="utf-8")
-    write(workspace, "b-tab.yaml", variant("乙村", 11, '\tcategory: "10"\n'))
+    write(workspace, "b-tab.yaml", variant("乙村", 14, '\tcategory: "10"\n'))
     result = run("check")
     assert result.exit_code == 1
     assert headlines(result.stdout) == [
         "zhengdun.yaml:8:8: 错误：这里不能出现“: ”：可能是缩进不对，或文字中含有“: ”需要加引号",
-        "ledgers/b-tab.yaml:11:1: 错误：这里有制表符（Tab），YAML 只能用空格缩进",
+        "ledgers/b-tab.yaml:14:1: 错误：这里有制表符（Tab），YAML 只能用空格缩进",
     ]
     # other commands refuse to run on a broken config, with a message, not a traceback
     listed = run("list")
@@ -411,7 +423,7 @@ def test_check_json_structure(run: Any, workspace: Path) -> None:
         "blocked": None,
         "maintenance": [],
         "findings": [
-            {"file": "ledgers/c-dup.yaml", "line": 16, "column": 5, "severity": "error",
+            {"file": "ledgers/c-dup.yaml", "line": 19, "column": 5, "severity": "error",
              "message": "键“owner”重复出现",
              "hint": "同一层级中每个键只能出现一次，请删除或合并重复的一项"},
             {"file": "ledgers/a.yml", "line": None, "column": None, "severity": "warning",
@@ -470,7 +482,7 @@ def test_nine_megabyte_file_is_refused_quickly(run: Any, workspace: Path) -> Non
     assert result.exit_code == 1
     assert headlines(result.stdout) == [
         "ledgers/big.yaml: 错误：ledgers/big.yaml 有 9 MB，远超一个台账文件应有的大小",
-        "ledgers/c-dup.yaml:16:5: 错误：键“owner”重复出现",
+        "ledgers/c-dup.yaml:19:5: 错误：键“owner”重复出现",
     ]
 
 

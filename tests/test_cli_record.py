@@ -117,6 +117,7 @@ def org_add(run: Run, name: str, *extra: str, township: str = "城关镇",
 
 PROBLEM_1 = {
     "id": 1,
+    "round": "2026",
     "title": "小区停车位不足，居民反映近两年未解决",
     "category": "10",
     "source": "群众反映",
@@ -138,7 +139,8 @@ def test_init_creates_workspace_with_one_commit(tmp_path: Path, dated: str) -> N
     assert out == (f"已建立新县台账工作区：{root}（提交 {head(root)[:8]}）\n"
                    "下一步：cd 新县台账，再用 zhengdun org add 登记村(社区)。\n")
     config = parse((root / "zhengdun.yaml").read_text("utf-8")).data
-    assert config["schema_version"] == 1
+    assert config["schema_version"] == 2
+    assert config["rounds"] == [{"name": "2026", "start": "2026-01-01"}]
     assert config["county"] == "新县"
     assert config["issuer"] == "中共新县县委组织部"
     assert config["doc_prefix"] == "新组通"
@@ -189,19 +191,21 @@ def test_org_add(run: Run, root: Path, dated: str) -> None:
     said(out, "已登记 城东社区（简称 chengdong，文件 ledgers/chengdong.yaml）", root)
     text = (root / "ledgers" / "chengdong.yaml").read_text("utf-8")
     assert text.startswith(
-        "schema_version: 1\n"
+        "schema_version: 2\n"
         "name: 城东社区\n"
         "kind: 社区\n"
         "township: 城关镇\n"
-        "designated_on: 2026-03-15\n"
-        "categories:\n"
-        '  - "10"\n'
-        '  - "7"\n'
+        "designations:\n"
+        '  - round: "2026"\n'
+        "    on: 2026-03-15\n"
+        "    categories:\n"
+        '      - "10"\n'
+        '      - "7"\n'
     )
     data = ledger_data(root)
-    assert data.pop("responsibility", {}) == {}  # an empty 责任清单 may be written as {}
-    assert data == {"schema_version": 1, "name": "城东社区", "kind": "社区", "township": "城关镇",
-                    "designated_on": "2026-03-15", "categories": ["10", "7"]}
+    assert data == {"schema_version": 2, "name": "城东社区", "kind": "社区", "township": "城关镇",
+                    "designations": [{"round": "2026", "on": "2026-03-15",
+                                      "categories": ["10", "7"]}]}
     assert_one_commit(root, before, action="org-add", ref="chengdong", summary="城东社区",
                       files=["ledgers/chengdong.yaml"], author_date=dated)
 
@@ -250,7 +254,7 @@ def test_org_set_responsibility_first_time(chengdong: Run, root: Path, dated: st
     summary = "包联县级领导、包村乡镇领导、党组织书记、第一书记、结对帮扶单位、驻村工作队"
     said(out, f"已更新 城东社区 的{summary}", root)
     data = ledger_data(root)
-    assert data["responsibility"] == {
+    assert data["designations"][-1]["responsibility"] == {
         "county_leader": "张三", "township_lead": "李四", "branch_secretary": "王五",
         "first_secretary": "赵六", "paired_units": ["县住建局", "县交通局"],
         "work_team": "县住建局驻村工作队"}
@@ -268,15 +272,15 @@ def test_org_set_changes_only_the_given_fields(chengdong: Run, root: Path) -> No
     summary = "名称、所属乡镇、类别、认定日期、软弱涣散类型、第一书记"
     said(out, f"已更新 城东新村 的{summary}", root)
     assert ledger_data(root) == {
-        "schema_version": 1, "name": "城东新村", "kind": "村", "township": "城西镇",
-        "designated_on": "2026-03-20", "categories": ["4", "10"],
-        "responsibility": {"county_leader": "张三", "first_secretary": "钱七"},
+        "schema_version": 2, "name": "城东新村", "kind": "村", "township": "城西镇",
+        "designations": [{"round": "2026", "on": "2026-03-20", "categories": ["4", "10"],
+                          "responsibility": {"county_leader": "张三", "first_secretary": "钱七"}}],
         "problems": [PROBLEM_1]}
     assert_one_commit(root, before, action="org-set", ref="chengdong", summary=summary,
                       files=["ledgers/chengdong.yaml"])
     # The new name is a reference from now on.
     ok(chengdong("org", "set", "城东新村", "--work-team", "县委组织部驻村工作队"))
-    assert ledger_data(root)["responsibility"]["work_team"] == "县委组织部驻村工作队"
+    assert ledger_data(root)["designations"][0]["responsibility"]["work_team"] == "县委组织部驻村工作队"
 
 
 # --------------------------------------------------------------------------- add
@@ -298,7 +302,7 @@ def test_add_problem(chengdong: Run, root: Path, dated: str) -> None:
     problems = ledger_data(root)["problems"]
     assert problems[0] == PROBLEM_1
     assert problems[1] == {
-        "id": 2, "title": "党员活动室面积不足", "category": "9",
+        "id": 2, "round": "2026", "title": "党员活动室面积不足", "category": "9",
         "found_on": "2026-11-21",  # today, pinned by ZHENGDUN_TODAY
         "due": "2026-12-31", "owner": "李四", "measures": ["协调闲置用房", "改造装修"]}
     assert_one_commit(root, before, action="add", ref="chengdong/2", summary="党员活动室面积不足",
@@ -524,7 +528,8 @@ def test_visit(chengdong: Run, root: Path, dated: str) -> None:
                        "--on", "2026-05-10", "进度偏慢，限期整改"))
     said(out, "已记录 城东社区 的督查（2026-05-10）", root)
     assert ledger_data(root)["visits"] == [
-        {"on": "2026-05-10", "kind": "督查", "by": "县委组织部督查组", "text": "进度偏慢，限期整改"}]
+        {"round": "2026", "on": "2026-05-10", "kind": "督查", "by": "县委组织部督查组",
+         "text": "进度偏慢，限期整改"}]
     assert_one_commit(root, before, action="visit", ref="chengdong",
                       summary="督查 县委组织部督查组", files=["ledgers/chengdong.yaml"],
                       author_date=dated)
@@ -535,7 +540,7 @@ def test_visit_kinds(chengdong: Run, root: Path, kind: str) -> None:
     before = head(root)
     ok(chengdong("visit", "chengdong", "--kind", kind, "--by", "城关镇党委", "情况说明"))
     assert ledger_data(root)["visits"] == [
-        {"on": "2026-11-21", "kind": kind, "by": "城关镇党委", "text": "情况说明"}]
+        {"round": "2026", "on": "2026-11-21", "kind": kind, "by": "城关镇党委", "text": "情况说明"}]
     assert_one_commit(root, before, action="visit", ref="chengdong", summary=f"{kind} 城关镇党委",
                       files=["ledgers/chengdong.yaml"])
 
@@ -547,7 +552,7 @@ def test_accept(chengdong: Run, root: Path, dated: str) -> None:
                        "--on", "2026-10-20", "--score", "92", "--note", "乡镇初验、县委组织部复核"))
     said(out, "已记录 城东社区 的验收：合格（2026-10-20）", root)
     assert ledger_data(root)["acceptances"] == [
-        {"on": "2026-10-20", "by": "县委组织部", "grade": "合格", "score": 92,
+        {"round": "2026", "on": "2026-10-20", "by": "县委组织部", "grade": "合格", "score": 92,
          "note": "乡镇初验、县委组织部复核"}]
     assert_one_commit(root, before, action="accept", ref="chengdong", summary="合格",
                       files=["ledgers/chengdong.yaml"], author_date=dated)
@@ -562,7 +567,7 @@ def test_accept_lower_grades_with_open_problems(chengdong: Run, root: Path, grad
     ok(chengdong("accept", "chengdong", "--grade", grade, "--by", "城关镇党委",
                  "--score", "68.5"))
     assert ledger_data(root)["acceptances"] == [
-        {"on": "2026-11-21", "by": "城关镇党委", "grade": grade, "score": 68.5}]
+        {"round": "2026", "on": "2026-11-21", "by": "城关镇党委", "grade": grade, "score": 68.5}]
     assert_one_commit(root, before, action="accept", ref="chengdong", summary=grade,
                       files=["ledgers/chengdong.yaml"])
     assert json.loads(ok(chengdong("show", "chengdong", "--json")))["summary"]["stage"] == stage
@@ -598,8 +603,9 @@ def test_commit_records_config_and_new_ledger(chengdong: Run, root: Path) -> Non
     assert ledger_data(root)["problems"][1]["category"] == "11"
 
     (root / "ledgers" / "xigou.yaml").write_text(
-        "schema_version: 1\nname: 西沟村\nkind: 村\ntownship: 河口乡\n"
-        "designated_on: 2026-03-15\ncategories:\n  - \"1\"\n", encoding="utf-8")
+        "schema_version: 2\nname: 西沟村\nkind: 村\ntownship: 河口乡\n"
+        "designations:\n  - round: \"2026\"\n    on: 2026-03-15\n    categories:\n"
+        "      - \"1\"\n", encoding="utf-8")
     before = head(root)
     out = ok(chengdong("commit", "-m", "补录西沟村台账"))
     said(out, "已记录手工修改：ledgers/xigou.yaml", root)
@@ -774,20 +780,23 @@ def test_readme_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
            "进度偏慢，限期整改"))
 
     assert (root / "ledgers" / "chengdong.yaml").read_text("utf-8") == """\
-schema_version: 1
+schema_version: 2
 name: 城东社区
 kind: 社区
 township: 城关镇
-designated_on: 2026-03-15
-categories:
-  - "10"
-responsibility:
-  county_leader: 张三
-  first_secretary: 赵六
-  paired_units:
-    - 县住建局
+designations:
+  - round: "2026"
+    on: 2026-03-15
+    categories:
+      - "10"
+    responsibility:
+      county_leader: 张三
+      first_secretary: 赵六
+      paired_units:
+        - 县住建局
 problems:
   - id: 1
+    round: "2026"
     title: 小区停车位不足，居民反映近两年未解决
     category: "10"
     source: 群众反映
@@ -807,7 +816,8 @@ problems:
           on: 2026-08-01
           reason: 回头看发现新增车位被占用
 visits:
-  - on: 2026-05-10
+  - round: "2026"
+    on: 2026-05-10
     kind: 督查
     by: 县委组织部督查组
     text: 进度偏慢，限期整改

@@ -94,8 +94,10 @@ def test_one_commit_per_event_with_trailers(demo_county: Path) -> None:
     problems = [p for ledger in ledgers.values() for p in ledger.problems]
     expected = Counter({
         "init": 1,
-        "org-add": len(ledgers),
-        "org-set": len([x for x in ledgers.values() if x.responsibility.to_data()]),
+        # one designation each round (``org add`` again), its forces set after it
+        "org-add": sum(len(x.designations) for x in ledgers.values()),
+        "org-set": len([d for x in ledgers.values() for d in x.designations
+                        if d.responsibility.to_data()]),
         "add": len(problems),
         "step": sum(len(p.steps) for p in problems),
         "close": sum(len(p.closures) for p in problems),
@@ -118,25 +120,28 @@ def expected_dates(ledgers: dict[str, Ledger]) -> Counter[tuple[str, str, date]]
     before the problem numbered before it is entered with (after) that one."""
     out: Counter[tuple[str, str, date]] = Counter()
     for slug, ledger in ledgers.items():
-        start = ledger.designated_on
-        out[("org-add", slug, start)] += 1
-        if ledger.responsibility.to_data():
-            out[("org-set", slug, start)] += 1
-        registered = start
-        for p in ledger.problems:
-            ref = f"{slug}/{p.id}"
-            registered = max(registered, p.found_on)
-            out[("add", ref, registered)] += 1
-            for s in p.steps:
-                out[("step", ref, max(registered, s.on))] += 1
-            for c in p.closures:
-                out[("close", ref, max(registered, c.on))] += 1
-                if c.reopened is not None:
-                    out[("reopen", ref, max(registered, c.reopened.on))] += 1
-        for v in ledger.visits:
-            out[("visit", slug, max(start, v.on))] += 1
-        for a in ledger.acceptances:
-            out[("accept", slug, max(start, a.on))] += 1
+        registered = ledger.designations[0].on
+        for designation in ledger.designations:
+            start = designation.on
+            out[("org-add", slug, start)] += 1
+            if designation.responsibility.to_data():
+                out[("org-set", slug, start)] += 1
+            registered = max(registered, start)
+            view = ledger.in_round(designation.round)
+            for p in view.problems:
+                ref = f"{slug}/{p.id}"
+                registered = max(registered, p.found_on)
+                out[("add", ref, registered)] += 1
+                for s in p.steps:
+                    out[("step", ref, max(registered, s.on))] += 1
+                for c in p.closures:
+                    out[("close", ref, max(registered, c.on))] += 1
+                    if c.reopened is not None:
+                        out[("reopen", ref, max(registered, c.reopened.on))] += 1
+            for v in view.visits:
+                out[("visit", slug, max(start, v.on))] += 1
+            for a in view.acceptances:
+                out[("accept", slug, max(start, a.on))] += 1
     return out
 
 
@@ -167,7 +172,7 @@ def test_commits_are_dated_on_their_events(demo_county: Path) -> None:
         assert c["author"] == f"{township[c['ref'].split('/')[0]]}党建办", c
         got[(c["action"], c["ref"], stamp.date())] += 1
     assert got == expected_dates(ledgers)
-    first = min(ledger.designated_on for ledger in ledgers.values())
+    first = min(ledger.designations[0].on for ledger in ledgers.values())
     assert log[-1]["author_date"].startswith(f"{first.isoformat()}T")
     assert log[-1]["author"] == "演示县委组织部"
 

@@ -17,6 +17,7 @@ from zhengdun.model import (
     Ledger,
     Problem,
     Reopening,
+    Round,
     Step,
     label,
     ledger_findings,
@@ -31,7 +32,7 @@ def problem(pid: int = 1, *, found: str = "2026-03-10", due: str = "2026-06-30",
             steps: Sequence[Any] = (), closures: Sequence[Any] = (),
             **extra: Any) -> Problem:
     """A problem with steps on the given days and closures (day, reopened day or None)."""
-    fields: dict[str, Any] = {"id": pid, "title": f"问题{pid}", "category": "10",
+    fields: dict[str, Any] = {"id": pid, "round": "2026", "title": f"问题{pid}", "category": "10",
                               "found_on": found, "due": due, "owner": "王五",
                               "steps": [d if isinstance(d, dict) else {"on": d, "text": "进展"}
                                         for d in steps],
@@ -49,18 +50,24 @@ def _closure(on: str, reopened: str | None) -> dict[str, Any]:
 
 
 def ledger(*problems: Problem, acceptances: Sequence[tuple[str, str]] = (),
+           designated_on: str = "2026-03-15", categories: Sequence[str] = ("10",),
            **extra: Any) -> Ledger:
-    fields: dict[str, Any] = {"schema_version": 1, "name": "城东社区", "kind": "社区",
-                              "township": "城关镇", "designated_on": "2026-03-15",
-                              "categories": ["10"], "problems": list(problems),
-                              "acceptances": [{"on": d, "by": "县委组织部", "grade": g}
-                                              for d, g in acceptances]}
+    """One round (2026) designated on ``designated_on``; visits are of that round."""
+    fields: dict[str, Any] = {"schema_version": 2, "name": "城东社区", "kind": "社区",
+                              "township": "城关镇",
+                              "designations": [{"round": "2026", "on": designated_on,
+                                                "categories": list(categories)}],
+                              "problems": list(problems),
+                              "acceptances": [{"round": "2026", "on": d, "by": "县委组织部",
+                                               "grade": g} for d, g in acceptances]}
+    extra["visits"] = [{"round": "2026", **v} for v in extra.get("visits", [])]
     fields.update(extra)
     return Ledger.model_validate(fields)
 
 
-CONFIG = Config(schema_version=1, county="示范县", issuer="中共示范县委组织部", doc_prefix="示组通",
-                categories=dict(CENTRAL_CATEGORIES))
+CONFIG = Config(schema_version=2, county="示范县", issuer="中共示范县委组织部", doc_prefix="示组通",
+                categories=dict(CENTRAL_CATEGORIES),
+                rounds=[Round(name="2026", start=date(2026, 1, 1))])
 
 
 def findings(item: Ledger, evidence: Any = None) -> list[tuple[tuple[Any, ...], str]]:
@@ -237,18 +244,20 @@ def test_text_is_kept_exactly() -> None:
 def test_to_data_leaves_out_empty_and_unset_in_file_order() -> None:
     p = problem(steps=["2026-04-01"], closures=[("2026-06-20", None)], source="群众反映")
     assert p.to_data() == {
-        "id": 1, "title": "问题1", "category": "10", "source": "群众反映",
+        "id": 1, "round": "2026", "title": "问题1", "category": "10", "source": "群众反映",
         "found_on": D("2026-03-10"), "due": D("2026-06-30"), "owner": "王五",
         "steps": [{"on": D("2026-04-01"), "text": "进展"}],
         "closures": [{"on": D("2026-06-20"), "result": "整改到位"}],
     }
     # an empty 责任清单 is left out too, like every empty value
     assert list(ledger().to_data()) == ["schema_version", "name", "kind", "township",
-                                        "designated_on", "categories"]
+                                        "designations"]
+    assert ledger().to_data()["designations"] == [
+        {"round": "2026", "on": D("2026-03-15"), "categories": ["10"]}]
 
 
 def test_config_defaults_and_codes() -> None:
-    config = Config.model_validate({"schema_version": 1, "county": "示范县", "issuer": "组织部",
+    config = Config.model_validate({"schema_version": 2, "county": "示范县", "issuer": "组织部",
                                     "doc_prefix": "示组通", "categories": {1: "一", "11": "村霸"}})
     assert config.categories == {"1": "一", "11": "村霸"}
     assert config.sources == list(DEFAULT_SOURCES)
@@ -281,7 +290,7 @@ def test_a_consistent_ledger_has_no_findings() -> None:
 def test_rule_category_not_in_catalog() -> None:
     item = ledger(problem(category="99"), categories=["10", "98"])
     assert [(path, message[:13]) for path, message in findings(item)] == [
-        (("categories", 1), "类型 98 不在类型目录中"),
+        (("designations", 0, "categories", 1), "类型 98 不在类型目录中"),
         (("problems", 0, "category"), "类型 99 不在类型目录中"),
     ]
 
@@ -295,7 +304,7 @@ def test_rule_source_not_in_catalog() -> None:
 def test_rule_future_dates() -> None:
     item = ledger(problem(found="2026-11-22", due="2026-12-31"), designated_on="2026-11-22")
     assert findings(item) == [
-        (("designated_on",), "日期 2026-11-22 晚于今天（2026-11-21），不能记录未来的事"),
+        (("designations", 0, "on"), "日期 2026-11-22 晚于今天（2026-11-21），不能记录未来的事"),
         (("problems", 0, "found_on"), "日期 2026-11-22 晚于今天（2026-11-21），不能记录未来的事"),
     ]
     assert findings(ledger(problem(found="2026-11-21", due="2027-06-30"))) == []

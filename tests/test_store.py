@@ -26,6 +26,7 @@ from ruamel.yaml import YAML
 from conftest import git
 from zhengdun import store
 from zhengdun.errors import UserError
+from zhengdun.migrate import readable_old_ledger
 from zhengdun.model import Config, Ledger
 
 REPO = Path(__file__).resolve().parents[1]
@@ -176,6 +177,67 @@ visits:
 """
 
 
+# The same by hand in the second format (schema_version 2: designations by round), as a clerk
+# would keep it after ``zhengdun migrate``: the commands record into it line by line too.
+HAND_V2 = """\
+# 城东社区整顿台账（手工维护）
+# 以下内容由组织科核对
+
+schema_version: 2
+name: 城东社区          # 村(社区)名称
+kind: 社区
+township: 城关镇
+designations:
+-   round: "2026"
+    on: 2026-03-15   # 县委常委会审定
+    categories:   # 类型
+    - "10"        # 服务意识差
+    - '9'
+
+    responsibility:
+        county_leader: 张三     # 包联县级领导
+        first_secretary: 赵六
+        paired_units:
+        -   县住建局
+problems:
+# 第一批问题
+-   id: 1
+    round: "2026"
+    title: 小区停车位不足，居民反映近两年未解决
+    category: "10"
+    source: 群众反映
+    found_on: 2026-03-10
+    due: 2026-06-30
+    owner: 王五
+    measures: [协调物业新增停车位]
+    steps:
+    -   on: 2026-04-02     # 议事会
+        text: 召开居民议事会，确定改造方案
+
+    # 五月份继续推进
+
+-   id: 2
+    round: '2026'
+    title: "no"
+    category: '10'
+    found_on: 2026-03-12
+    due: 2026-12-31
+    owner: 'on'
+    steps: []   # 暂无进展
+
+# 督查记录
+visits:
+  - round: "2026"
+    on: 2026-05-10
+    kind: 督查
+    by: 县委组织部督查组
+    text: |
+      进度偏慢，
+      限期整改
+# 文件结束
+"""
+
+
 def hand_lines() -> list[str]:
     return HAND.splitlines(keepends=True)
 
@@ -229,7 +291,8 @@ def test_hand_file_parses_as_yaml_1_2() -> None:
     assert data["designated_on"] == "2026-03-15"  # dates stay text for the model
     assert data["categories"] == ["10", "9"]
     assert data["visits"][0]["text"] == "进度偏慢，\n限期整改\n"
-    Ledger.model_validate(data)
+    Ledger.model_validate(readable_old_ledger(data))  # the first format, as migrate reads it
+    Ledger.model_validate(document(HAND_V2).parse().data)
 
 
 def test_core_schema_values() -> None:
@@ -435,22 +498,22 @@ def test_bom_file_keeps_its_bom_through_a_command(chengdong: Any, workspace: Pat
 
 def test_cli_command_on_hand_file_only_adds_lines(run: Any, workspace: Path) -> None:
     path = workspace / "ledgers" / "chengdong.yaml"
-    path.write_text(HAND, encoding="utf-8")
+    path.write_text(HAND_V2, encoding="utf-8")
     result = run("commit", "-m", "手工建立城东社区台账")
     assert result.exit_code == 0, result.output
     result = run("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-06-20",
                  "--verified-by", "城关镇党委")
     assert result.exit_code == 0, result.output
     after = path.read_text(encoding="utf-8")
-    assert changes(HAND, after) == [
-        ("insert", 31, [], ["    closures:\n", "      - on: 2026-06-20\n",
+    assert changes(HAND_V2, after) == [
+        ("insert", 34, [], ["    closures:\n", "      - on: 2026-06-20\n",
                             "        result: 新增停车位120个\n", "        verified_by: 城关镇党委\n"]),
     ]
     result = run("org", "set", "城东社区", "--first-secretary", "钱七")
     assert result.exit_code == 0, result.output
     final = path.read_text(encoding="utf-8")
     assert changes(after, final) == [
-        ("replace", 15, ["    first_secretary: 赵六\n"], ["    first_secretary: 钱七\n"]),
+        ("replace", 17, ["        first_secretary: 赵六\n"], ["        first_secretary: 钱七\n"]),
     ]
     assert git(workspace, "status", "--porcelain") == ""
 
@@ -491,7 +554,7 @@ def test_flow_mapping_container_is_spliced_inside_its_braces(ruamel_calls: list[
                                                        "first_secretary": "赵六"}
     for comment in ("# 手工写的紧凑格式", "# 街道", "# 四个一", "# 先写一条", "# 结尾注释"):
         assert comment in out
-    Ledger.model_validate(store.parse(out).data)
+    Ledger.model_validate(readable_old_ledger(store.parse(out).data))
 
 
 def test_flow_problem_item_is_spliced_inside_its_braces(ruamel_calls: list[int]) -> None:

@@ -327,6 +327,9 @@ def _said(receipt: Any, as_json: bool = False) -> None:
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="输出 JSON（供脚本和其他工具读取）")]
+RoundOpt = Annotated[str | None, typer.Option(
+    "--round", metavar="批次", help="整顿批次（zhengdun.yaml 的 rounds 中的名称），默认为当前批次",
+    show_default=False)]
 AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", metavar="日期", help="按这一天判断状态和逾期（默认今天），格式 YYYY-MM-DD",
     show_default=False)]
@@ -376,25 +379,60 @@ def init(
 def org_add(
     name: Annotated[str, typer.Argument(metavar="名称", help="村(社区)名称，如 城东社区",
                                         show_default=False)],
-    township: Annotated[str, typer.Option("--township", metavar="乡镇", help="所属乡镇(街道)")],
-    kind: Annotated[str, typer.Option("--kind", metavar="村/社区", help="类别：村 或 社区")],
     designated: Annotated[str, typer.Option(
         "--designated", metavar="日期", help="认定日期 YYYY-MM-DD")],
     category: Annotated[list[str], typer.Option(
         "--category", metavar="代码", help="软弱涣散类型代码（见 zhengdun.yaml），可写多次")],
+    township: Annotated[str | None, typer.Option(
+        "--township", metavar="乡镇", help="所属乡镇(街道)；新登记时必填，再次认定时可不写",
+        show_default=False)] = None,
+    kind: Annotated[str | None, typer.Option(
+        "--kind", metavar="村/社区", help="类别：村 或 社区；新登记时必填，再次认定时可不写",
+        show_default=False)] = None,
+    round_name: Annotated[str | None, typer.Option(
+        "--round", metavar="批次", help="整顿批次（zhengdun.yaml 的 rounds 中的名称；"
+        "默认为认定日期所在的批次）", show_default=False)] = None,
+    proposed: Annotated[str | None, typer.Option(
+        "--proposed", metavar="日期", help="乡镇党委提出的日期", show_default=False)] = None,
+    proposed_doc: Annotated[str | None, typer.Option(
+        "--proposed-doc", metavar="文号", help="乡镇党委提出的文号", show_default=False)] = None,
+    preliminary: Annotated[str | None, typer.Option(
+        "--preliminary", metavar="日期", help="县委组织部初定的日期", show_default=False)] = None,
+    preliminary_doc: Annotated[str | None, typer.Option(
+        "--preliminary-doc", metavar="文号", help="县委组织部初定的文号",
+        show_default=False)] = None,
+    approved: Annotated[str | None, typer.Option(
+        "--approved", metavar="日期", help="县委常委会审定的日期", show_default=False)] = None,
+    approved_doc: Annotated[str | None, typer.Option(
+        "--approved-doc", metavar="文号", help="县委常委会审定的文号", show_default=False)] = None,
     slug: Annotated[str | None, typer.Option(
         "--slug", metavar="简称", help="文件名用的拼音简称（默认由名称自动生成，如 chengdong）",
         show_default=False)] = None,
 ) -> None:
-    """登记一个整顿对象（认定的软弱涣散村或社区），新建它的台账文件。
+    """认定一个整顿对象：新登记村(社区)并建立台账文件；已登记的，在新的批次再次认定。
+
+    再次认定（整顿后反弹、新一轮排查）只在台账的认定记录末尾增加一批，以往批次的
+    认定、问题、验收都不改动；同一批次不能认定两次。
 
     例：zhengdun org add 城东社区 --township 城关镇 --kind 社区 --designated 2026-03-15 --category 10
+
+    例（第二年再次认定）：zhengdun org add 马家坪村 --round 2027 --designated 2027-03-10 --category 2 --approved 2027-03-20 --approved-doc 演常〔2027〕3号
     """
     from zhengdun.ledger import org_add as add
 
+    chain: dict[str, tuple[date, str | None]] = {}
+    for key, typed, doc, option in (("proposed", proposed, proposed_doc, "--proposed"),
+                                    ("preliminary", preliminary, preliminary_doc,
+                                     "--preliminary"),
+                                    ("approved", approved, approved_doc, "--approved")):
+        if doc is not None and typed is None:
+            raise UserError(f"写了 {option}-doc 文号，但没有写 {option} 日期",
+                            f"例如 {option} 2026-03-20 {option}-doc 文号")
+        if typed is not None:
+            chain[key] = (_required_day(typed, option), doc)
     ws = _workspace()
     receipt = add(ws, name, township, kind, _required_day(designated, "--designated"),
-                  category, slug)
+                  category, slug, round_name, chain)
     _said(receipt)
 
 
@@ -424,10 +462,11 @@ def org_set(
                                                  help="所属乡镇", show_default=False)] = None,
     kind: Annotated[str | None, typer.Option("--kind", metavar="村/社区", help="类别",
                                              show_default=False)] = None,
-    designated: Annotated[str | None, typer.Option("--designated", metavar="日期",
-                                                   help="认定日期", show_default=False)] = None,
+    designated: Annotated[str | None, typer.Option(
+        "--designated", metavar="日期", help="当前批次的认定日期（只改当前批次，以往批次不变）",
+        show_default=False)] = None,
     category: Annotated[list[str] | None, typer.Option(
-        "--category", metavar="代码", help="软弱涣散类型（写多次；替换原有类型）",
+        "--category", metavar="代码", help="当前批次的软弱涣散类型（写多次；替换原有类型）",
         show_default=False)] = None,
     county_leader: Annotated[str | None, typer.Option(
         "--county-leader", metavar="姓名", help="包联县级领导", show_default=False)] = None,
@@ -443,7 +482,9 @@ def org_set(
     work_team: Annotated[str | None, typer.Option(
         "--work-team", metavar="名称", help="驻村工作队", show_default=False)] = None,
 ) -> None:
-    """修改整顿对象的基本信息和责任清单（“四个一”力量），只改写明的项目。
+    """修改整顿对象的基本信息和当前批次的认定信息、责任清单（“四个一”力量），只改写明的项目。
+
+    认定日期、类型和责任清单只改当前批次（最后一次认定）；以往批次不能用本命令修改。
 
     例：zhengdun org set 城东社区 --county-leader 张三 --first-secretary 赵六 --paired-unit 县住建局
     """
@@ -471,12 +512,17 @@ def show(
                                        show_default=False)],
     as_of: AsOfOpt = None,
     at: AtOpt = None,
+    round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """显示一个整顿对象的全部台账：责任清单、问题清单及整改进展、销号、督查、验收。"""
+    """显示一个整顿对象一个批次的台账：责任清单、问题清单及整改进展、销号、督查、验收。
+
+    默认显示它最近一次认定的批次；各批次的概况用 zhengdun org history 查看。
+    例：zhengdun show 马家坪村 --round 2025
+    """
     from zhengdun.commands import show as run_show
 
-    data = run_show(STATE.directory, org, as_of, at)
+    data = run_show(STATE.directory, org, as_of, at, round_name)
     if as_json:
         _print_json(data)
         return
@@ -501,16 +547,18 @@ def list_(
         "--due-within", metavar="天数", help="只列今后几天内到期、尚未销号的", show_default=False)] = None,
     as_of: AsOfOpt = None,
     at: AtOpt = None,
+    round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """列出问题，可按村(社区)、乡镇、类型、状态筛选。
+    """列出问题，可按村(社区)、乡镇、类型、状态筛选；只列一个整顿批次的问题（默认当前批次）。
 
     例：zhengdun list --overdue --as-of 2026-09-01
     """
     from zhengdun.commands import problems
 
     chosen = [flag for flag, on in (("open", open_), ("closed", closed), ("overdue", overdue)) if on]
-    data = problems(STATE.directory, org, township, category, chosen, due_within, as_of, at)
+    data = problems(STATE.directory, org, township, category, chosen, due_within, as_of, at,
+                    round_name)
     if as_json:
         _print_json(data)
         return
@@ -706,17 +754,20 @@ def bulletin(
         "--template", metavar="模板", help="使用的模板名")] = "bulletin",
     at: AtOpt = None,
     output: OutputOpt = None,
+    round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """生成月度通报（Markdown 公文）：总体进展、乡镇排名、逾期问题、本月销号、工作停滞对象、下步要求。
 
-    数字按台账中事项的发生日期统计，逾期按月末判断。
+    数字按台账中事项的发生日期统计，逾期按月末判断；只统计一个整顿批次（默认为月末所在的
+    批次），以往批次已转化、本批次未再认定的村(社区)不计入。
     例：zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
     """
     from zhengdun.commands import bulletin as run_bulletin
     from zhengdun.commands import emit
 
-    emit(run_bulletin(STATE.directory, month, number, issued, template, at, output, as_json))
+    emit(run_bulletin(STATE.directory, month, number, issued, template, at, output, as_json,
+                      round_name))
 
 
 @app.command()
@@ -727,16 +778,17 @@ def board(
         "--format", metavar="格式", help="table（屏幕表格）、md、csv 或 json")] = "table",
     at: AtOpt = None,
     output: OutputOpt = None,
+    round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """挂图作战：每个整顿对象一行，逾期标红、14天内到期标黄、已转化标绿。
+    """挂图作战：当前批次每个整顿对象一行，逾期标红、14天内到期标黄、已转化标绿。
 
     例：zhengdun board --format md -o 挂图作战.md
     """
     from zhengdun.commands import Output, emit
     from zhengdun.commands import board as run_board
 
-    answer = run_board(STATE.directory, as_of, fmt, at, output, as_json)
+    answer = run_board(STATE.directory, as_of, fmt, at, output, as_json, round_name)
     if isinstance(answer, Output):
         emit(answer)
         return
@@ -756,22 +808,30 @@ def report(
     as_of: AsOfOpt = None,
     at: AtOpt = None,
     output: OutputOpt = None,
+    round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """用模板生成报告。ledger 模板生成一村一档台账；其他模板可使用全部台账数据。
+    """用模板生成报告。ledger 模板生成一村一档台账；rounds 模板按各批次把村(社区)分为
+    由好变差、转化后反复、一直未转化、一次转化；其他模板可使用一个批次的全部台账数据。
 
     例：zhengdun report ledger --org 城东社区 -o 城东社区台账.md
+
+    例：zhengdun report rounds -o 历年整顿分析.md
     """
     from zhengdun.reports import ledger_context, workspace_context
 
     ws = _workspace(at)
     day = _day(as_of, "--as-of")
-    if org is not None:
-        context = ledger_context(ws, org, day)
+    if name == "rounds" and org is None:
+        from zhengdun.campaign import rounds_context
+
+        context = rounds_context(ws, day)
+    elif org is not None:
+        context = ledger_context(ws, org, day, round_name)
     elif name == "ledger":
         raise UserError("ledger 模板要指定村(社区)", "例如 zhengdun report ledger --org 城东社区")
     else:
-        context = workspace_context(ws, day)
+        context = workspace_context(ws, day, round_name)
     if as_json:
         _print_json(context)
         return
@@ -959,6 +1019,69 @@ def undo(
         sys.stdout.write("未撤销，台账未改动。\n")
         return
     _said(receipt)
+
+
+# --- rounds (批次), migrate (h1) ---
+
+
+@app.command()
+@guarded
+def migrate(
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="只显示每个文件将怎样修改，不写入、不提交")] = False,
+    round_name: Annotated[str | None, typer.Option(
+        "--round", metavar="批次", help="原有认定记入的批次名称（默认为最早认定日期的年份，如 2026）",
+        show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """把第1版格式的工作区升级为第2版（按整顿批次记录），一次提交，不丢失任何记录和注释。
+
+    原有的认定、类型和责任清单记为第一个批次；问题、督查、验收都记入这一批次；配置增加
+    rounds。先用 --dry-run 查看；已是第2版的，不做任何修改。
+
+    例：zhengdun migrate --dry-run
+    """
+    from zhengdun.migrate import migrate as run_migrate
+
+    done = run_migrate(STATE.directory, dry_run, round_name)
+    if as_json:
+        _print_json(done.to_json())
+        return
+    if not done.files:
+        sys.stdout.write("工作区已是第2版格式，无需迁移，未作修改。\n")
+        return
+    for change in done.files:
+        sys.stdout.write("\n".join(change.diff()) + "\n")
+    names = "、".join(f.rel for f in done.files)
+    if done.dry_run:
+        sys.stdout.write(f"以上为将要修改的 {len(done.files)} 个文件（批次 {done.round}）：{names}。"
+                         "未作修改；确认无误后运行 zhengdun migrate。\n")
+        return
+    assert done.commit is not None
+    sys.stdout.write(f"已把 {len(done.files)} 个文件升级为第2版格式（批次 {done.round}）"
+                     f"（提交 {done.commit[:8]}）\n")
+
+
+@org_app.command("history")
+@guarded
+def org_history(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org,
+                                       help="名称、拼音简称或其开头部分", show_default=False)],
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """一个村(社区)历次认定的情况：每个批次的认定程序、问题发现和销号、验收结果，及历年分类。
+
+    例：zhengdun org history 马家坪村
+    """
+    from zhengdun.campaign import format_history
+    from zhengdun.campaign import org_history as history_of
+
+    data = history_of(_workspace(), org, _day(as_of, "--as-of"))
+    if as_json:
+        _print_json(data)
+        return
+    sys.stdout.write(format_history(data))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

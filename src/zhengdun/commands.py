@@ -97,14 +97,16 @@ BOARD_FORMATS = ("table", "md", "csv", "json")
 
 
 def bulletin(directory: Path | None, month: str, number: str | None, issued: str | None,
-             template: str, at: str | None, output: Path | None, as_json: bool) -> Output:
+             template: str, at: str | None, output: Path | None, as_json: bool,
+             round_name: str | None = None) -> Output:
     """``zhengdun bulletin``: the monthly bulletin (or its numbers as JSON)."""
     from zhengdun.reports import Month, bulletin_context
 
     ws = workspace(directory, at)
     from zhengdun.clock import typed_date
 
-    context = bulletin_context(ws, Month.parse(typed_date(month)), number, day(issued, "--date"))
+    context = bulletin_context(ws, Month.parse(typed_date(month)), number, day(issued, "--date"),
+                               round_name=round_name)
     if as_json:
         return Output(json_text(context))
     from zhengdun.render import render
@@ -113,14 +115,15 @@ def bulletin(directory: Path | None, month: str, number: str | None, issued: str
 
 
 def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
-          output: Path | None, as_json: bool) -> Output | dict[str, Any]:
+          output: Path | None, as_json: bool,
+          round_name: str | None = None) -> Output | dict[str, Any]:
     """``zhengdun board``: the text of the md/csv/json board, or the rows for a screen table."""
     from zhengdun.reports import board_csv, board_rows
 
     if fmt not in BOARD_FORMATS:
         raise UserError(f"格式“{fmt}”不支持", "可用的格式：table、md、csv、json")
     ws = workspace(directory, at)
-    data = board_rows(ws, day(as_of, "--as-of"))
+    data = board_rows(ws, day(as_of, "--as-of"), round_name=round_name)
     if as_json or fmt == "json":
         return Output(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output, "挂图作战表")
     if fmt == "csv":
@@ -136,7 +139,8 @@ def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
 
 def problems(directory: Path | None, org: str | None, township: str | None,
              category: str | None, status: list[str], due_within: int | None,
-             as_of: str | None, at: str | None) -> dict[str, Any]:
+             as_of: str | None, at: str | None, round_name: str | None = None,
+             ) -> dict[str, Any]:
     """``zhengdun list``: the problems that pass the filter, as data."""
     from zhengdun.queries import ProblemFilter, list_problems
 
@@ -144,15 +148,15 @@ def problems(directory: Path | None, org: str | None, township: str | None,
         raise UserError("--open、--closed、--overdue 只能选一个")
     flt = ProblemFilter(org=org, township=township, category=category,
                         status=status[0] if status else None, due_within=due_within)
-    return list_problems(workspace(directory, at), flt, day(as_of, "--as-of"))
+    return list_problems(workspace(directory, at), flt, day(as_of, "--as-of"), round_name)
 
 
 def show(directory: Path | None, org: str, as_of: str | None, at: str | None,
-         ) -> dict[str, Any]:
-    """``zhengdun show``: one organization's whole 台账, as data."""
+         round_name: str | None = None) -> dict[str, Any]:
+    """``zhengdun show``: one organization's 台账 in one round, as data."""
     from zhengdun.queries import show_org
 
-    return show_org(workspace(directory, at), org, day(as_of, "--as-of"))
+    return show_org(workspace(directory, at), org, day(as_of, "--as-of"), round_name)
 
 
 def log(directory: Path | None, target: str, as_json: bool) -> Output:

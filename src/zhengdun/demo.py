@@ -19,7 +19,7 @@ from pathlib import Path
 from zhengdun import history, interrupts, store
 from zhengdun import ledger as ops
 from zhengdun.errors import UserError
-from zhengdun.model import Acceptance, Config, Ledger, Visit
+from zhengdun.model import CHAIN, Acceptance, Config, Designation, Ledger, Visit
 from zhengdun.place import CONFIG_NAME
 from zhengdun.resources import shipped_dir
 from zhengdun.workspace import Workspace, load_config
@@ -78,29 +78,50 @@ def _problem_chain(slug: str, ledger: Ledger, index: int, start: date) -> list[E
 
 
 def events_of(slug: str, ledger: Ledger) -> list[Event]:
-    """Every recorded event of one ledger, as operations to replay."""
-    start = ledger.designated_on
-    duty = ledger.responsibility.to_data()
-    events = [Event(start, "org-add", (slug,), ledger.township, lambda ws: ops.org_add(
-        ws, ledger.name, ledger.township, ledger.kind, ledger.designated_on,
-        ledger.categories, slug))]
-    if duty:
-        events.append(Event(start, "org-set", (slug,), ledger.township,
-                            lambda ws: ops.org_set(ws, slug, dict(duty))))
-    # Problems are registered in the order of their numbers (``add`` gives the next number),
-    # so one found earlier than the problem before it is registered after it, as a 补录.
-    registered = start
-    for index in range(len(ledger.problems)):
-        chain = _problem_chain(slug, ledger, index, registered)
-        registered = chain[0].entered
-        events += chain
-    for n, visit in enumerate(ledger.visits):
-        events.append(Event(max(start, visit.on), "visit", (slug, n), ledger.township,
-                            functools.partial(_visit, slug=slug, visit=visit)))
-    for n, acceptance in enumerate(ledger.acceptances):
-        events.append(Event(max(start, acceptance.on), "accept", (slug, n), ledger.township,
-                            functools.partial(_accept, slug=slug, acceptance=acceptance)))
+    """Every recorded event of one ledger, as operations to replay: each round's designation
+    (``org add``, then again in the next round) with its forces, then that round's records."""
+    events: list[Event] = []
+    registered = ledger.designations[0].on
+    for n, designation in enumerate(ledger.designations):
+        start = designation.on
+        chain = {key: (step.on, step.doc) for key in CHAIN
+                 if (step := getattr(designation, key)) is not None}
+        events.append(Event(start, "org-add", (slug, n), ledger.township, functools.partial(
+            _designate, name=ledger.name, township=ledger.township, kind=ledger.kind,
+            designation=designation, slug=slug, chain=chain)))
+        duty = designation.responsibility.to_data()
+        if duty:
+            events.append(Event(start, "org-set", (slug, n), ledger.township,
+                                functools.partial(_set_duty, slug=slug, duty=duty)))
+        view = ledger.in_round(designation.round)
+        # Problems are registered in the order of their numbers (``add`` gives the next
+        # number), so one found earlier than the problem before it is registered after it,
+        # as a 补录.
+        registered = max(registered, start)
+        for problem in view.problems:
+            index = ledger.problem_index(problem.id)
+            chain_events = _problem_chain(slug, ledger, index, registered)
+            registered = chain_events[0].entered
+            events += chain_events
+        for visit in view.visits:
+            events.append(Event(max(start, visit.on), "visit", (slug, ledger.visits.index(visit)),
+                                ledger.township, functools.partial(_visit, slug=slug,
+                                                                   visit=visit)))
+        for acceptance in view.acceptances:
+            events.append(Event(max(start, acceptance.on), "accept",
+                                (slug, ledger.acceptances.index(acceptance)), ledger.township,
+                                functools.partial(_accept, slug=slug, acceptance=acceptance)))
     return events
+
+
+def _designate(ws: Workspace, name: str, township: str, kind: str, designation: Designation,
+               slug: str, chain: dict[str, tuple[date, str | None]]) -> object:
+    return ops.org_add(ws, name, township, kind, designation.on, designation.categories, slug,
+                       designation.round, chain)
+
+
+def _set_duty(ws: Workspace, slug: str, duty: dict[str, object]) -> object:
+    return ops.org_set(ws, slug, dict(duty))
 
 
 def _close(ws: Workspace, ref: str, result: str, on: date, verified_by: str | None,

@@ -22,7 +22,9 @@ from zhengdun import faults, history, interrupts, rules, store
 from zhengdun.errors import DataError, UserError
 from zhengdun.model import (
     CENTRAL_CATEGORIES,
+    CHAIN,
     DEFAULT_SOURCES,
+    FIELD_LABELS,
     GRADES,
     KINDS,
     SCHEMA_VERSION,
@@ -30,6 +32,8 @@ from zhengdun.model import (
     Acceptance,
     Closure,
     Config,
+    Designation,
+    Endorsement,
     Ledger,
     Problem,
     Reopening,
@@ -118,7 +122,7 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
     prefix = doc_prefix or _default_prefix(county)
     data = {"schema_version": SCHEMA_VERSION, "county": county, "issuer": issuer,
             "doc_prefix": prefix, "timezone": timezone, "categories": dict(CENTRAL_CATEGORIES),
-            "sources": list(DEFAULT_SOURCES)}
+            "sources": list(DEFAULT_SOURCES), "rounds": [_first_round()]}
     try:
         Config.model_validate(data)
     except ValidationError as exc:
@@ -149,6 +153,14 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
                         "请换一个可以写入的文件夹重试") from None
     return Receipt("init", "workspace", commit,
                    f"已建立{county}台账工作区：{folder}", {"root": str(folder)})
+
+
+def _first_round() -> dict[str, Any]:
+    """A new workspace's one round (批次): this year's, from its first day."""
+    from zhengdun import clock
+
+    year = clock.today().year  # (the timezone is checked after: a year is a year)
+    return {"name": str(year), "start": date(year, 1, 1)}
 
 
 def _why_not_written(exc: OSError, folder: Path) -> str:
@@ -338,13 +350,23 @@ def _nonempty(value: str, what: str) -> str:
 # --------------------------------------------------------------------------- organizations
 
 
-def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date,
-            categories: Sequence[str], slug: str | None = None) -> Receipt:
-    """认定: register an organization under rectification (one new ledger file)."""
-    name, township = typed_name(name), typed_name(township)
+def org_add(ws: Workspace, name: str, township: str | None, kind: str | None,
+            designated: date, categories: Sequence[str], slug: str | None = None,
+            round_name: str | None = None,
+            chain: dict[str, tuple[date, str | None]] | None = None) -> Receipt:
+    """认定: register an organization under rectification (one new ledger file), or designate
+    an organization already registered again in a new round (批次), leaving earlier rounds as
+    they are.
+
+    ``round_name``: the round (default: the one in effect on ``designated``); ``chain``: the
+    认定 steps given (``proposed``/``preliminary``/``approved`` → date and 文号).
+    """
+    name = typed_name(name)
     _nonempty(name, "村(社区)名称")
-    _nonempty(township, "所属乡镇")
-    if kind not in KINDS:
+    if township is not None:
+        township = typed_name(township)
+        _nonempty(township, "所属乡镇")
+    if kind is not None and kind not in KINDS:
         raise UserError(f"类别“{kind}”不对，应为 村 或 社区")
     if not categories:
         raise UserError("至少要指定一个软弱涣散类型（--category）",
@@ -352,8 +374,19 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
     for code in categories:
         _check_category(ws, code)
     _check_day(ws, designated, "认定日期")
+    steps = _designation_chain(ws, chain or {})
+    round_name = round_name if round_name is not None else ws.config.round_on(designated)
+    holder = name_holder(ledger_names(ws), name)
+    if holder is not None:
+        return _designate_again(ws, holder, township, kind, designated, categories, slug,
+                                round_name, steps)
+    _refuse(rules.designation_refusal(name, round_name, ws.config.round_names(), [],
+                                      designated, None))
+    assert round_name is not None
+    if township is None or kind is None:
+        raise UserError(f"{name} 是新登记的村(社区)，需要写明所属乡镇和类别",
+                        "例如 --township 城关镇 --kind 社区")
     taken = set(ws.slugs())
-    _refuse_taken_name(ws, name)
     if slug is not None:
         if not SLUG_RE.fullmatch(slug):
             raise UserError(f"简称“{slug}”不可用：只能用小写字母、数字和“-”，以字母或数字开头，"
@@ -366,8 +399,10 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
             raise UserError(f"简称 {slug} 已被占用", "请换一个，例如在后面加上乡镇拼音")
     else:
         slug = slug_for(name, taken)
-    ledger = Ledger(schema_version=1, name=name, kind=kind, township=township,
-                    designated_on=designated, categories=list(dict.fromkeys(categories)))
+    designation = Designation(round=round_name, on=designated,
+                              categories=list(dict.fromkeys(categories)), **steps)
+    ledger = Ledger(schema_version=SCHEMA_VERSION, name=name, kind=kind, township=township,
+                    designations=[designation])
     path = ws.ledger_path(slug)
     rel = ws.rel(path)
     text = store.dump(ledger.to_data())
@@ -389,8 +424,55 @@ def org_add(ws: Workspace, name: str, township: str, kind: str, designated: date
             put_back(path, None, rel, None, failure)
             raise
         check_untouched_by_hooks(ws.root, path, rel, text.encode(), commit)
-    return Receipt("org-add", slug, commit, f"已登记 {name}（简称 {slug}，文件 {rel}）",
-                   {"slug": slug, "file": rel})
+    return Receipt("org-add", slug, commit,
+                   f"已登记 {name}（简称 {slug}，文件 {rel}）",
+                   {"slug": slug, "file": rel, "round": round_name})
+
+
+def _designation_chain(ws: Workspace, chain: dict[str, tuple[date, str | None]],
+                       ) -> dict[str, Endorsement]:
+    """The 认定 steps typed on the command line, checked (no date in the future, no empty 文号)."""
+    out: dict[str, Endorsement] = {}
+    for key in CHAIN:
+        if key not in chain:
+            continue
+        day, doc = chain[key]
+        _check_day(ws, day, f"{FIELD_LABELS[key]}日期")
+        if doc is not None:
+            _nonempty(doc, "文号")
+        out[key] = Endorsement(on=day, doc=doc)
+    return out
+
+
+def _designate_again(ws: Workspace, slug: str, township: str | None, kind: str | None,
+                     designated: date, categories: Sequence[str], wanted_slug: str | None,
+                     round_name: str | None, steps: dict[str, Endorsement]) -> Receipt:
+    """再次认定: one more designation at the end of ``designations``; nothing earlier changes."""
+    if wanted_slug is not None and wanted_slug != slug:
+        raise UserError(f"该村(社区)已经登记过（简称 {slug}），再次认定不能换简称",
+                        f"去掉 --slug，或写 --slug {slug}")
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        for given, recorded, what in ((township, ledger.township, "所属乡镇"),
+                                      (kind, ledger.kind, "类别")):
+            if given is not None and given != recorded:
+                raise UserError(f"{ledger.name} 已登记的{what}是 {recorded}，与 {given} 不同",
+                                f"再次认定时{what}应与台账一致，可以不写；要更正{what}，"
+                                f"请用 zhengdun org set {slug}")
+        _refuse(rules.designation_refusal(ledger.name, round_name, ws.config.round_names(),
+                                          ledger.rounds(), designated, ledger.designated_on))
+        assert round_name is not None
+        item = Designation(round=round_name, on=designated,
+                           categories=list(dict.fromkeys(categories)), **steps)
+        new = ledger.model_copy(update={"designations": [*ledger.designations, item]})
+        return new, [store.Append((), "designations", item.to_data(),
+                                  [d.to_data() for d in new.designations])]
+
+    commit, new = _record(ws, slug, "org-add", slug, f"{round_name} 批次再次认定", change)
+    return Receipt("org-add", slug, commit,
+                   f"已在批次 {round_name} 再次认定 {new.name}（简称 {slug}，第 "
+                   f"{len(new.designations)} 次认定；以往批次的记录不变）",
+                   {"slug": slug, "file": ws.rel(ws.ledger_path(slug)), "round": round_name})
 
 
 def ledger_names(ws: Workspace) -> dict[str, str | None]:
@@ -446,16 +528,27 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         if "name" in changes:  # under the lock: no other command can take the name meanwhile
             _refuse_taken_name(ws, changes["name"], besides=slug)
-        top = {k: v for k, v in changes.items() if k in Ledger.model_fields}
+        top = {k: v for k, v in changes.items() if k in ("name", "township", "kind")}
+        # The current round's designation only: earlier rounds are history (``org add`` on
+        # an organization already registered designates it again).
+        last = len(ledger.designations) - 1
+        current = ledger.current
+        own = {("on" if k == "designated_on" else k): v for k, v in changes.items()
+               if k in ("designated_on", "categories")}
         duty = {k: v for k, v in changes.items() if k in Responsibility.model_fields}
-        updated_duty = ledger.responsibility.model_copy(update=duty)
-        new = ledger.model_copy(update={**top, "responsibility": updated_duty})
+        updated_duty = current.responsibility.model_copy(update=duty)
+        updated = current.model_copy(update={**own, "responsibility": updated_duty})
+        designations = [*ledger.designations[:last], updated]
+        new = ledger.model_copy(update={**top, "designations": designations})
         edits: list[store.Edit] = [store.Set((), k, v) for k, v in top.items()]
+        edits += [store.Set(("designations", last), k, v) for k, v in own.items()]
         if duty:
-            if ledger.responsibility == Responsibility():
-                edits.append(store.Set((), "responsibility", updated_duty.to_data()))
+            if current.responsibility == Responsibility():
+                edits.append(store.Set(("designations", last), "responsibility",
+                                       updated_duty.to_data()))
             else:
-                edits += [store.Set(("responsibility",), k, v) for k, v in duty.items()]
+                edits += [store.Set(("designations", last, "responsibility"), k, v)
+                          for k, v in duty.items()]
         validated = Ledger.model_validate(new.to_data())
         if validated == ledger:  # nothing would change, so there is nothing to commit
             raise UserError(f"{ledger.name} 的{said}与原来相同，没有需要记录的修改",
@@ -496,7 +589,8 @@ def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, o
     _check_day(ws, found_on, "发现日期")
     _refuse(rules.add_refusal(found_on, due))
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
-        problem = Problem(id=ledger.next_problem_id(), title=title, category=category,
+        problem = Problem(id=ledger.next_problem_id(), round=ledger.round, title=title,
+                          category=category,
                           source=source, found_on=found_on, due=due, owner=owner,
                           measures=list(measures))
         new = ledger.model_copy(update={"problems": [*ledger.problems, problem]})
@@ -612,7 +706,7 @@ def record_visit(ws: Workspace, org: str, kind: str, by: str, text: str,
     files = _evidence(ws, evidence)
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
-        visit = Visit(on=day, kind=kind, by=by, text=text, evidence=files)
+        visit = Visit(round=ledger.round, on=day, kind=kind, by=by, text=text, evidence=files)
         new = ledger.model_copy(update={"visits": [*ledger.visits, visit]})
         return new, [store.Append((), "visits", visit.to_data(),
                                   [v.to_data() for v in new.visits])]
@@ -642,10 +736,12 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         still_open = [f"{slug}/{p.id} {p.title}" for p in ledger.problems
-                      if p.exists_on(day) and not p.is_closed_on(day)]
+                      if p.round == ledger.round and p.exists_on(day)
+                      and not p.is_closed_on(day)]
         _refuse(rules.acceptance_refusal(ledger.name, day, ledger.designated_on, grade,
                                          still_open))
-        acceptance = Acceptance(on=day, by=by, grade=grade, score=score, note=note)
+        acceptance = Acceptance(round=ledger.round, on=day, by=by, grade=grade, score=score,
+                                note=note)
         new = ledger.model_copy(update={"acceptances": [*ledger.acceptances, acceptance]})
         return new, [store.Append((), "acceptances", acceptance.to_data(),
                                   [a.to_data() for a in new.acceptances])]

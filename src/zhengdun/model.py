@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 KINDS = ("村", "社区")
 VISIT_KINDS = ("督查", "调度", "约谈", "回头看")
@@ -52,6 +52,15 @@ FIELD_LABELS: dict[str, str] = {
     "kind": "类别",
     "township": "所属乡镇",
     "designated_on": "认定日期",
+    "designations": "认定记录",
+    "round": "整顿批次",
+    "rounds": "整顿批次",
+    "start": "开始日期",
+    "end": "结束日期",
+    "proposed": "乡镇党委提出",
+    "preliminary": "县委组织部初定",
+    "approved": "县委常委会审定",
+    "doc": "文号",
     "categories": "软弱涣散类型",
     "responsibility": "责任清单",
     "county_leader": "包联县级领导",
@@ -130,9 +139,17 @@ def _code(value: object) -> object:
     return value
 
 
+def _round_text(value: object) -> object:
+    """A round's name is text; ``round: 2026`` typed by hand means the round ``2026``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 Day = Annotated[date, BeforeValidator(parse_day)]
 Code = Annotated[str, BeforeValidator(_code)]
 Text = Annotated[str, Field(min_length=1)]
+RoundName = Annotated[str, BeforeValidator(_round_text), Field(min_length=1)]
 
 
 class Record(BaseModel):
@@ -193,6 +210,7 @@ class Problem(Record):
     """问题清单中的一项: a problem, its measures, steps and closures."""
 
     id: Annotated[int, Field(gt=0)]
+    round: RoundName
     title: Text
     category: Code
     source: Text | None = None
@@ -254,6 +272,7 @@ class Problem(Record):
 class Visit(Record):
     """督查 / 调度 / 约谈 / 回头看 record."""
 
+    round: RoundName
     on: Day
     kind: Literal["督查", "调度", "约谈", "回头看"]
     by: Text
@@ -264,6 +283,7 @@ class Visit(Record):
 class Acceptance(Record):
     """验收: the township's 初验 or the county's 复核, with a grade."""
 
+    round: RoundName
     on: Day
     by: Text
     grade: Literal["合格", "基本合格", "不合格"]
@@ -286,19 +306,92 @@ Stage = Literal["整顿中", "已转化", "巩固提升", "重新整顿"]
 _STAGE_BY_GRADE: dict[str, Stage] = {"合格": "已转化", "基本合格": "巩固提升", "不合格": "重新整顿"}
 
 
-class Ledger(Record):
-    """一村一档: everything recorded about one village (村) or community (社区)."""
+class Endorsement(Record):
+    """One step of the 认定 chain (提出 / 初定 / 审定): its date and, where there is one, 文号."""
 
-    schema_version: Literal[1]
+    on: Day
+    doc: Text | None = None
+
+
+#: The 认定 chain in its order: 乡镇党委提出 → 县委组织部初定 → 县委常委会审定.
+CHAIN = ("proposed", "preliminary", "approved")
+
+
+class Designation(Record):
+    """认定: one designation of the organization in one campaign round (批次)."""
+
+    round: RoundName
+    on: Day
+    categories: Annotated[list[Code], Field(min_length=1)]
+    proposed: Endorsement | None = None
+    preliminary: Endorsement | None = None
+    approved: Endorsement | None = None
+    responsibility: Responsibility = Field(default_factory=lambda: Responsibility())
+
+
+class Ledger(Record):
+    """一村一档: everything recorded about one village (村) or community (社区), every round.
+
+    The current round is the last designation; ``designated_on``, ``categories`` and
+    ``responsibility`` are those of the current round.
+    """
+
+    schema_version: Literal[2]
     name: Text
     kind: Literal["村", "社区"]
     township: Text
-    designated_on: Day
-    categories: Annotated[list[Code], Field(min_length=1)]
-    responsibility: Responsibility = Field(default_factory=lambda: Responsibility())
+    designations: Annotated[list[Designation], Field(min_length=1)]
     problems: list[Problem] = Field(default_factory=list)
     visits: list[Visit] = Field(default_factory=list)
     acceptances: list[Acceptance] = Field(default_factory=list)
+
+    @property
+    def current(self) -> Designation:
+        """The designation of the current round (the last one)."""
+        return self.designations[-1]
+
+    @property
+    def round(self) -> str:
+        """The current round's name."""
+        return self.designations[-1].round
+
+    @property
+    def designated_on(self) -> date:
+        """认定日期 of the current round."""
+        return self.designations[-1].on
+
+    @property
+    def categories(self) -> list[str]:
+        """软弱涣散类型 of the current round."""
+        return self.designations[-1].categories
+
+    @property
+    def responsibility(self) -> Responsibility:
+        """责任清单 of the current round."""
+        return self.designations[-1].responsibility
+
+    def rounds(self) -> list[str]:
+        """The rounds the organization was designated in, oldest first."""
+        return [d.round for d in self.designations]
+
+    def designation(self, name: str) -> Designation | None:
+        """The designation of round ``name``, if the organization had one."""
+        for item in self.designations:
+            if item.round == name:
+                return item
+        return None
+
+    def in_round(self, name: str) -> Ledger:
+        """The ledger as one round saw it: that round current, only that round's records.
+
+        Reading commands work on this view, so every count and stage is of one round.
+        """
+        index = self.rounds().index(name)
+        return self.model_copy(update={
+            "designations": self.designations[:index + 1],
+            "problems": [p for p in self.problems if p.round == name],
+            "visits": [v for v in self.visits if v.round == name],
+            "acceptances": [a for a in self.acceptances if a.round == name]})
 
     def problem(self, pid: int) -> Problem | None:
         """The problem numbered ``pid``, if any."""
@@ -332,10 +425,18 @@ class Ledger(Record):
         return max(dates) if dates else None
 
 
+class Round(Record):
+    """整顿批次: one campaign round named in the config, e.g. ``2026`` or ``2026-第二批``."""
+
+    name: RoundName
+    start: Day
+    end: Day | None = None
+
+
 class Config(Record):
     """zhengdun.yaml: the county, the issuing office, the catalog of categories and sources."""
 
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     county: Text
     issuer: Text
     doc_prefix: Text
@@ -344,6 +445,19 @@ class Config(Record):
     sources: list[Text] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     next_steps: Text | None = None
     backfill_days: Annotated[int, Field(ge=0)] = 7
+    rounds: list[Round] = Field(default_factory=list)
+
+    def round_names(self) -> list[str]:
+        """The rounds named in the config, in their order."""
+        return [r.name for r in self.rounds]
+
+    def round_on(self, day: date) -> str | None:
+        """The round in effect on ``day``: the last one begun by then (else the first one);
+        None when the config names no rounds."""
+        begun = [r.name for r in self.rounds if r.start <= day]
+        if begun:
+            return begun[-1]
+        return self.rounds[0].name if self.rounds else None
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -408,11 +522,39 @@ def ledger_findings(
             if problem:
                 out.append(Finding((*path, "evidence", i), problem))
 
-    for i, code in enumerate(ledger.categories):
-        if code not in catalog:
-            out.append(Finding(("categories", i), f"类型 {code} 不在类型目录中",
-                               f"可用的类型：{_catalog_list(catalog)}"))
-    future(("designated_on",), ledger.designated_on)
+    known_rounds = config.round_names()
+    designated: dict[str, date] = {}
+    for di, item in enumerate(ledger.designations):
+        dpath: Path = ("designations", di)
+        if item.round in designated:
+            out.append(Finding((*dpath, "round"), f"批次 {item.round} 认定了两次",
+                               "同一批次只能认定一次；再次认定请用新的批次"))
+        elif known_rounds and item.round not in known_rounds:
+            out.append(Finding((*dpath, "round"), f"批次 {item.round} 不在配置的整顿批次中",
+                               f"配置中的批次：{'、'.join(known_rounds)}；新批次请先写入 "
+                               "zhengdun.yaml 的 rounds"))
+        if designated and item.on < max(designated.values()):
+            out.append(Finding((*dpath, "on"), f"认定日期 {item.on} 早于上一批次的认定日期 "
+                               f"{max(designated.values())}", "认定记录按批次先后排列"))
+        designated.setdefault(item.round, item.on)
+        future((*dpath, "on"), item.on)
+        for i, code in enumerate(item.categories):
+            if code not in catalog:
+                out.append(Finding((*dpath, "categories", i), f"类型 {code} 不在类型目录中",
+                                   f"可用的类型：{_catalog_list(catalog)}"))
+        chain = [(key, step) for key in CHAIN if (step := getattr(item, key)) is not None]
+        for n, (key, step) in enumerate(chain):
+            future((*dpath, key, "on"), step.on)
+            if n and step.on < chain[n - 1][1].on:
+                out.append(Finding((*dpath, key, "on"),
+                                   f"{FIELD_LABELS[key]}日期 {step.on} 早于"
+                                   f"{FIELD_LABELS[chain[n - 1][0]]}日期 {chain[n - 1][1].on}",
+                                   "认定程序为 乡镇党委提出 → 县委组织部初定 → 县委常委会审定"))
+
+    def in_a_round(path: Path, name: str) -> None:
+        if name not in designated:
+            out.append(Finding((*path, "round"), f"批次 {name} 没有认定记录",
+                               f"本村(社区)认定过的批次：{'、'.join(designated)}"))
 
     seen: dict[int, int] = {}
     for pi, problem in enumerate(ledger.problems):
@@ -421,6 +563,7 @@ def ledger_findings(
             out.append(Finding((*base, "id"), f"问题编号 {problem.id} 重复",
                                "问题编号不能重复，也不能重新编号；请给新问题用新的编号"))
         seen[problem.id] = pi
+        in_a_round(base, problem.round)
         if problem.category not in catalog:
             out.append(Finding((*base, "category"), f"类型 {problem.category} 不在类型目录中",
                                f"可用的类型：{_catalog_list(catalog)}"))
@@ -467,15 +610,17 @@ def ledger_findings(
             evidence(cpath, closure.evidence)
 
     for vi, visit in enumerate(ledger.visits):
+        in_a_round(("visits", vi), visit.round)
         future(("visits", vi, "on"), visit.on)
         evidence(("visits", vi), visit.evidence)
 
     for ai, acceptance in enumerate(ledger.acceptances):
         apath: Path = ("acceptances", ai)
+        in_a_round(apath, acceptance.round)
         future((*apath, "on"), acceptance.on)
         if acceptance.grade == "合格":
-            still_open = [p.id for p in ledger.problems
-                          if p.exists_on(acceptance.on) and not p.is_closed_on(acceptance.on)]
+            still_open = [p.id for p in ledger.problems if p.round == acceptance.round
+                          and p.exists_on(acceptance.on) and not p.is_closed_on(acceptance.on)]
             if still_open:
                 numbers = "、".join(f"{n}号" for n in still_open)
                 out.append(Finding((*apath, "grade"),
@@ -500,7 +645,8 @@ def evidence_refs(ledger: Ledger) -> list[str]:
 def latest_date(ledger: Ledger) -> date | None:
     """The latest date the file records an event on (deadlines aside): no day before it may
     judge the file, since every such date must not lie in the future."""
-    dates = [ledger.designated_on]
+    dates = [d.on for d in ledger.designations]
+    dates += [s.on for d in ledger.designations for key in CHAIN if (s := getattr(d, key))]
     for problem in ledger.problems:
         dates.append(problem.found_on)
         dates += [s.on for s in problem.steps]

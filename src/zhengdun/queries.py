@@ -13,7 +13,15 @@ from typing import Any
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, Ledger, Problem
 from zhengdun.wording import name_key
-from zhengdun.workspace import LoadedLedger, Workspace, load_all, load_ledger, resolve_org
+from zhengdun.workspace import (
+    LoadedLedger,
+    Workspace,
+    in_round,
+    load_all,
+    load_ledger,
+    reading_round,
+    resolve_org,
+)
 
 
 def problem_row(slug: str, ledger: Ledger, problem: Problem, day: date,
@@ -56,8 +64,10 @@ class ProblemFilter:
 
 
 def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
-                  ) -> dict[str, Any]:
-    """Problems found by ``as_of`` (default today) that pass the filter, by township and name."""
+                  round_name: str | None = None) -> dict[str, Any]:
+    """Problems found by ``as_of`` (default today) that pass the filter, by township and name,
+    of one round: ``round_name``, else the round in effect on that day (with ``--org``: that
+    organization's current round)."""
     day = as_of or ws.today()
     if flt.due_within is not None and flt.due_within < 0:
         raise UserError("--due-within 的天数不能为负数")
@@ -70,6 +80,11 @@ def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
         listed = "；".join(f"{c} {n}" for c, n in ws.config.categories.items())
         raise UserError(f"类型“{flt.category}”不在类型目录中", f"可用的类型代码：{listed}")
     loaded = ([load_ledger(ws, resolve_org(ws, flt.org))] if flt.org else load_all(ws))
+    if flt.org is not None:
+        chosen: str | None = (loaded[0].ledger.round if round_name is None
+                              else _org_round(loaded[0], round_name))
+    else:
+        chosen = reading_round(ws, round_name, day)
     if flt.township is not None:
         townships = sorted({name_key(item.ledger.township) for item in load_all(ws)}) \
             if flt.org else sorted({name_key(item.ledger.township) for item in loaded})
@@ -78,7 +93,7 @@ def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
                             f"现有乡镇：{'、'.join(townships)}" if townships else None)
     rows = []
     horizon = day + timedelta(days=flt.due_within) if flt.due_within is not None else None
-    for item in sorted(loaded, key=lambda i: (i.ledger.township, i.ledger.name)):
+    for item in sorted(in_round(loaded, chosen), key=lambda i: (i.ledger.township, i.ledger.name)):
         ledger = item.ledger
         if flt.township is not None and name_key(ledger.township) != name_key(flt.township):
             continue
@@ -97,7 +112,16 @@ def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
             if horizon is not None and (closed or not day <= problem.due <= horizon):
                 continue
             rows.append(problem_row(item.slug, ledger, problem, day, ws.config.categories))
-    return {"as_of": day.isoformat(), "count": len(rows), "problems": rows}
+    return {"as_of": day.isoformat(), "round": chosen, "count": len(rows), "problems": rows}
+
+
+def _org_round(item: LoadedLedger, asked: str) -> str:
+    """``asked``, a round ``item``'s organization was designated in (refused otherwise)."""
+    if asked not in item.ledger.rounds():
+        raise UserError(f"{item.ledger.name} 没有在批次 {asked} 认定过",
+                        f"它认定过的批次：{'、'.join(item.ledger.rounds())}；"
+                        f"运行 zhengdun org history {item.slug} 查看各批次")
+    return asked
 
 
 def org_summary(item: LoadedLedger, day: date) -> dict[str, Any]:
@@ -112,6 +136,7 @@ def org_summary(item: LoadedLedger, day: date) -> dict[str, Any]:
         "name": ledger.name,
         "kind": ledger.kind,
         "township": ledger.township,
+        "round": ledger.round,
         "designated_on": ledger.designated_on.isoformat(),
         "categories": list(ledger.categories),
         "stage": ledger.stage_on(day),
@@ -128,17 +153,28 @@ def org_summary(item: LoadedLedger, day: date) -> dict[str, Any]:
 def list_orgs(ws: Workspace, as_of: date | None = None) -> dict[str, Any]:
     """Every organization with its counts, by township and name."""
     day = as_of or ws.today()
-    loaded = sorted(load_all(ws), key=lambda i: (i.ledger.township, i.ledger.name))
+    loaded = sorted(in_round(load_all(ws), None), key=lambda i: (i.ledger.township, i.ledger.name))
     return {"as_of": day.isoformat(), "count": len(loaded),
             "organizations": [org_summary(item, day) for item in loaded]}
 
 
-def show_org(ws: Workspace, org: str, as_of: date | None = None) -> dict[str, Any]:
-    """One organization's whole 台账, with the state of each problem on ``as_of``."""
+def show_org(ws: Workspace, org: str, as_of: date | None = None,
+             round_name: str | None = None) -> dict[str, Any]:
+    """One organization's 台账 in one round (``round_name``, else its current round), with the
+    state of each problem on ``as_of``."""
     day = as_of or ws.today()
-    item = load_ledger(ws, resolve_org(ws, org))
+    whole = load_ledger(ws, resolve_org(ws, org))
+    chosen = whole.ledger.round if round_name is None else _org_round(whole, round_name)
+    item = in_round([whole], chosen)[0]
     ledger = item.ledger
     data = ledger.model_dump(mode="json")  # every key, so templates and scripts need no guards
+    # The current round's designation at the top, as the v1 file had them: templates and
+    # screens name them so.
+    data["round"] = chosen
+    data["rounds"] = whole.ledger.rounds()
+    data["designated_on"] = ledger.designated_on.isoformat()
+    data["categories"] = list(ledger.categories)
+    data["responsibility"] = ledger.responsibility.model_dump(mode="json")
     data["slug"] = item.slug
     data["file"] = ws.rel(item.doc.path)
     data["as_of"] = day.isoformat()

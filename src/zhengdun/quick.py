@@ -128,16 +128,20 @@ SPECS: dict[str, Spec] = {
                 required=("category", "due", "owner")),
     "bulletin": Spec((), {"--month": "month", "--number": "number", "--date": "issued",
                           "--template": "template", "--at": "at", "--output": "output",
-                          "-o": "output"}, flags={"--json": "as_json"}, required=("month",)),
+                          "-o": "output", "--round": "round"}, flags={"--json": "as_json"},
+                     required=("month",)),
     "board": Spec((), {"--as-of": "as_of", "--format": "format", "--at": "at",
-                       "--output": "output", "-o": "output"}, flags={"--json": "as_json"}),
+                       "--output": "output", "-o": "output", "--round": "round"},
+                  flags={"--json": "as_json"}),
     "list": Spec((), {"--org": "org", "--township": "township", "--category": "category",
-                      "--due-within": "due_within", "--as-of": "as_of", "--at": "at"},
+                      "--due-within": "due_within", "--as-of": "as_of", "--at": "at",
+                      "--round": "round"},
                  flags={"--open": "open", "--closed": "closed", "--overdue": "overdue",
                         "--json": "as_json"}),
     "check": Spec(flags={"--json": "as_json"}),
     "log": Spec(("target",), flags={"--json": "as_json"}),
-    "show": Spec(("org",), {"--as-of": "as_of", "--at": "at"}, flags={"--json": "as_json"}),
+    "show": Spec(("org",), {"--as-of": "as_of", "--at": "at", "--round": "round"},
+                 flags={"--json": "as_json"}),
 }
 
 
@@ -512,6 +516,12 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
         ready(config, today)
         found_on = found or today
         problems = _list(data, "problems")
+        designations = _list(data, "designations")
+        current = designations[-1] if designations else None
+        if data.get("schema_version") != 2 or not isinstance(current, dict) or not (
+                isinstance(current.get("round"), str) and current["round"]):
+            raise Decline  # the full path reads (or refuses) it
+        round_name = current["round"]
         for accepted in _list(data, "acceptances"):
             # 合格 on or after the day the problem is found, with the problem open: refused
             if not isinstance(accepted, dict) or (accepted.get("grade") == "合格"
@@ -521,7 +531,8 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
             raise Decline
         number = max((int(i) for i in ids if i is not None), default=0) + 1
-        item: dict[str, Any] = {"id": number, "title": title, "category": category}
+        item: dict[str, Any] = {"id": number, "round": round_name, "title": title,
+                                "category": category}
         if source is not None:
             item["source"] = source
         item.update({"found_on": found_on, "due": due, "owner": owner})
@@ -705,14 +716,14 @@ def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
 
     def compute() -> Any:
         return commands.bulletin(directory, values["month"], values["number"], values["issued"],
-                                 template, values["at"], output, as_json)
+                                 template, values["at"], output, as_json, values["round"])
 
     if values["at"] is not None:
         return commands.emit(compute())
     if "/" in template or "\\" in template or template.startswith("."):
         return commands.emit(compute())  # a template file elsewhere: not among the inputs hashed
     parts = ("bulletin", _opt(values["month"]), _opt(values["number"]), _opt(values["issued"]),
-             _opt(template), str(as_json))
+             _opt(template), str(as_json), _opt(values["round"]))
     return _answer(directory, parts, None if as_json else output, "月度通报", compute)
 
 
@@ -727,18 +738,21 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
         from zhengdun.console import print_board
 
         def compute_json() -> Any:
-            return commands.board(directory, values["as_of"], fmt, None, None, True)
+            return commands.board(directory, values["as_of"], fmt, None, None, True,
+                                  values["round"])
 
-        parts = ("board", _opt(values["as_of"]), _opt(fmt), "True")  # the --json view's key
+        # the --json view's key
+        parts = ("board", _opt(values["as_of"]), _opt(fmt), "True", _opt(values["round"]))
         return _on_screen(_cached(directory, parts, compute_json), print_board)
 
     def compute() -> Any:
         return commands.board(directory, values["as_of"], fmt, values["at"], output,
-                              values["as_json"])
+                              values["as_json"], values["round"])
 
     if values["at"] is not None:
         return commands.emit(compute())
-    parts = ("board", _opt(values["as_of"]), _opt(fmt), str(values["as_json"]))
+    parts = ("board", _opt(values["as_of"]), _opt(fmt), str(values["as_json"]),
+             _opt(values["round"]))
     return _answer(directory, parts, output, "挂图作战表", compute)
 
 
@@ -754,12 +768,13 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     def compute() -> Any:
         data = commands.problems(directory, options[0], options[1], options[2], status,
                                  int(within) if within is not None else None,
-                                 values["as_of"], values["at"])
+                                 values["as_of"], values["at"], values["round"])
         return commands.Output(commands.json_text(data))
 
     if values["at"] is not None:
         return commands.emit(compute())
-    parts = ("list", *map(_opt, options), ",".join(status), _opt(within), _opt(values["as_of"]))
+    parts = ("list", *map(_opt, options), ",".join(status), _opt(within), _opt(values["as_of"]),
+             _opt(values["round"]))
 
     def only(root: Path) -> str | None:  # one organization (no --township): its file alone
         return _exact_slug(root, options[0]) if options[1] is None else None
@@ -779,14 +794,16 @@ def _show(directory: Path | None, values: dict[str, Any]) -> int:
     org, as_of, at = values["org"], values["as_of"], values["at"]
 
     def compute() -> Any:
-        return commands.Output(commands.json_text(commands.show(directory, org, as_of, at)))
+        return commands.Output(commands.json_text(commands.show(directory, org, as_of, at,
+                                                                values["round"])))
 
     def only(root: Path) -> str | None:
         return _exact_slug(root, org)
 
     if at is not None:
         return commands.emit(compute())
-    return _answer(directory, ("show", _opt(org), _opt(as_of)), None, "", compute, only)
+    return _answer(directory, ("show", _opt(org), _opt(as_of), _opt(values["round"])), None, "",
+                   compute, only)
 
 
 def _log(directory: Path | None, values: dict[str, Any]) -> int:

@@ -18,7 +18,7 @@ from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, Ledger
 from zhengdun.queries import org_summary, problem_row, show_org
 from zhengdun.wording import name_key
-from zhengdun.workspace import LoadedLedger, Workspace, load_all
+from zhengdun.workspace import LoadedLedger, Workspace, in_round, load_all, reading_round
 
 DUE_SOON_DAYS = 14
 
@@ -77,13 +77,17 @@ def _activity_in(ledger: Ledger, month: Month) -> list[str]:
 
 def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
                      issued_on: date | None = None,
-                     loaded: list[LoadedLedger] | None = None) -> dict[str, Any]:
-    """Everything the monthly bulletin says, as numbers and lists."""
+                     loaded: list[LoadedLedger] | None = None,
+                     round_name: str | None = None) -> dict[str, Any]:
+    """Everything the monthly bulletin says, as numbers and lists, of one round (``round_name``,
+    else the round in effect at the month's end): an organization of an earlier round only,
+    converted then, is not counted as weak."""
     end = month.last
     today = ws.today()
     if month.first > today:
         raise UserError(f"{month} 还没有到，不能出这个月的通报", f"今天是 {today}")
-    items = [i for i in (loaded if loaded is not None else load_all(ws))
+    chosen = reading_round(ws, round_name, end)
+    items = [i for i in in_round(loaded if loaded is not None else load_all(ws), chosen)
              if i.ledger.designated_on <= end]
     catalog = ws.config.categories
     townships: dict[str, dict[str, Any]] = {}
@@ -178,6 +182,7 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         "month_end": end.isoformat(),
         "issued_on": (issued_on or end).isoformat(),
         "title": f"关于{month.year}年{month.month}月软弱涣散基层党组织整顿工作进展情况的通报",
+        "round": chosen,
         "totals": totals,
         "townships": ranking,
         "last_township": rated[-1]["township"] if len(rated) > 1 else None,
@@ -192,10 +197,13 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
 
 
 def board_rows(ws: Workspace, as_of: date | None = None,
-               loaded: list[LoadedLedger] | None = None) -> dict[str, Any]:
-    """挂图作战: one row per organization, sorted by township."""
+               loaded: list[LoadedLedger] | None = None,
+               round_name: str | None = None) -> dict[str, Any]:
+    """挂图作战: one row per organization of one round (``round_name``, else the round in effect
+    on ``as_of``), sorted by township."""
     day = as_of or ws.today()
-    items = loaded if loaded is not None else load_all(ws)
+    chosen = reading_round(ws, round_name, day)
+    items = in_round(loaded if loaded is not None else load_all(ws), chosen)
     rows = []
     for item in sorted(items, key=lambda i: (i.ledger.township, i.ledger.name)):
         ledger = item.ledger
@@ -209,26 +217,32 @@ def board_rows(ws: Workspace, as_of: date | None = None,
                          else "accepted" if row["stage"] == "已转化" else "normal")
         rows.append(row)
     return {"as_of": day.isoformat(), "county": ws.config.county, "due_soon_days": DUE_SOON_DAYS,
-            "count": len(rows), "organizations": rows}
+            "round": chosen, "count": len(rows), "organizations": rows}
 
 
-def ledger_context(ws: Workspace, org: str, as_of: date | None = None) -> dict[str, Any]:
-    """一村一档: one organization's whole record, for ``report ledger --org``."""
-    data = show_org(ws, org, as_of)
+def ledger_context(ws: Workspace, org: str, as_of: date | None = None,
+                   round_name: str | None = None) -> dict[str, Any]:
+    """一村一档: one organization's record of one round, for ``report ledger --org``."""
+    data = show_org(ws, org, as_of, round_name)
     return {"county": ws.config.county, "issuer": ws.config.issuer, "as_of": data["as_of"],
             "org": data, "categories": dict(ws.config.categories),
             "state_labels": STATE_LABELS}
 
 
-def workspace_context(ws: Workspace, as_of: date | None = None) -> dict[str, Any]:
-    """Everything, for ``report NAME``: config, every organization with derived state."""
+def workspace_context(ws: Workspace, as_of: date | None = None,
+                      round_name: str | None = None) -> dict[str, Any]:
+    """Everything, for ``report NAME``: config, every organization of one round (``round_name``,
+    else the round in effect on ``as_of``) with derived state."""
     day = as_of or ws.today()
-    items = sorted(load_all(ws), key=lambda i: (i.ledger.township, i.ledger.name))
-    organizations = [show_org(ws, item.slug, day) for item in items]
+    chosen = reading_round(ws, round_name, day)
+    everything = load_all(ws)
+    items = sorted(in_round(everything, chosen), key=lambda i: (i.ledger.township, i.ledger.name))
+    organizations = [show_org(ws, item.slug, day, item.ledger.round) for item in items]
     return {"county": ws.config.county, "issuer": ws.config.issuer,
             "doc_prefix": ws.config.doc_prefix, "as_of": day.isoformat(),
             "categories": dict(ws.config.categories), "sources": list(ws.config.sources),
-            "organizations": organizations, "board": board_rows(ws, day, items)}
+            "round": chosen, "rounds": ws.config.round_names(),
+            "organizations": organizations, "board": board_rows(ws, day, everything, chosen)}
 
 
 def board_csv(board: dict[str, Any]) -> str:

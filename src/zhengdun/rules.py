@@ -12,7 +12,7 @@ So far: the dates and states of ``step``, ``close``, ``reopen``, ``add``, ``visi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -93,3 +93,47 @@ def choice_refusal(value: str, allowed: Sequence[str], what: str) -> Refusal | N
     if value not in allowed:
         return Refusal(f"{what}“{value}”不对", f"应为 {'、'.join(allowed)} 之一")
     return None
+
+
+# --------------------------------------------------------------------------- rounds (批次)
+
+
+def old_schema_refusal(version: object, file: str) -> Refusal | None:
+    """A file of the first format (``schema_version: 1``, one designation, no rounds): every
+    command refuses it and names ``zhengdun migrate``, which rewrites it."""
+    if version == 1 and not isinstance(version, bool):
+        return Refusal(f"{file} 是第1版格式（schema_version: 1），本版 zhengdun 按整顿批次记录，"
+                       "使用第2版格式",
+                       "请在工作区中先运行 zhengdun migrate --dry-run 查看将做的修改，再运行 "
+                       "zhengdun migrate 升级（一次提交，不丢失任何记录和注释）")
+    return None
+
+
+def designation_refusal(name: str, round_name: str | None, known: Sequence[str],
+                        designated: Sequence[str], day: date,
+                        last_on: date | None) -> Refusal | None:
+    """认定 of ``name`` in ``round_name`` on ``day``: the round must be named in the config and
+    not designated before (``designated``: its rounds so far; ``last_on``: the date of its
+    last designation). Earlier rounds are never changed."""
+    if round_name is None or not known:
+        return Refusal("配置中还没有整顿批次（rounds），无法确定本次认定属于哪一批",
+                       "请在 zhengdun.yaml 中写明 rounds，例如 rounds: [{name: \"2026\", "
+                       "start: 2026-01-01}]，再用 zhengdun commit 记录")
+    if round_name not in known:
+        return Refusal(f"批次“{round_name}”不在配置的整顿批次中（{'、'.join(known)}）",
+                       "新批次请先写入 zhengdun.yaml 的 rounds（name、start），"
+                       "用 zhengdun commit 记录后再认定")
+    if round_name in designated:
+        return Refusal(f"{name} 已在批次 {round_name} 认定过：同一批次只能认定一次",
+                       "再次认定请用新的批次（--round）；修改本批次的认定信息用 zhengdun org set")
+    if last_on is not None and day < last_on:
+        return Refusal(f"认定日期 {day} 早于 {name} 上一次的认定日期 {last_on}",
+                       "新一批的认定应在上一批之后；请核对 --designated")
+    return None
+
+
+def is_converted(acceptances: Sequence[Mapping[str, object]]) -> bool:
+    """已转化 in one round: ``acceptances`` are that round's acceptance records (plain data, in
+    order); today the round's last acceptance graded 合格 means converted. The one place that
+    says so: the board's stage, the bulletin's count and the 怀柔 classes all ask here."""
+    return bool(acceptances) and acceptances[-1].get("grade") == "合格"

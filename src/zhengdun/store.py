@@ -976,6 +976,47 @@ def _ruamel_apply(text: str, edits: Sequence[Edit]) -> str:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class RoundTrip:
+    """What a whole-file change gets to build with: new mappings and lists that keep comments,
+    and text quoted as zhengdun writes it."""
+
+    new_map: Callable[[], Any]
+    new_list: Callable[[list[Any]], Any]
+    quoted: Callable[[str], Any]
+
+
+def round_trip(text: str, change: Callable[[Any, RoundTrip], None]) -> str:
+    """Rewrite a whole file through ruamel.yaml's round trip, comments kept: ``change`` gets
+    the loaded document and the builders of :class:`RoundTrip`, and edits in place.
+    For changes of a file's layout (``migrate``), not for records (those splice)."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 1_000_000
+    rt.indent(mapping=2, sequence=4, offset=2)
+    rt.representer.ignore_aliases = lambda data: True
+
+    def quoted(value: str) -> Any:
+        return value if _plain_ok(value) else DoubleQuotedScalarString(value)
+
+    def new_list(items: list[Any]) -> Any:
+        seq = CommentedSeq()
+        seq.extend(items)
+        return seq
+
+    document = rt.load(text)
+    change(document, RoundTrip(CommentedMap, new_list, quoted))
+    out = StringIO()
+    rt.dump(document, out)
+    return out.getvalue()
+
+
 def appends_in_place(doc: Document, edit: Append) -> bool:
     """Whether ``edit`` adds its item after the items already there, so that its ``full`` list
     is written only where the list is absent or empty (not for a list written inline)."""

@@ -105,7 +105,10 @@ def _ledger_from(raw: bytes | None, name: str) -> Ledger | None:
         return None
     try:
         text, _bom, _nl = store.decode(raw, name)
-        return Ledger.model_validate(store.parse(text).data)
+        from zhengdun.migrate import readable_old_ledger
+
+        # A commit before ``zhengdun migrate`` holds v1 files: read as migrate rewrote them.
+        return Ledger.model_validate(readable_old_ledger(store.parse(text).data))
     except (UserError, ValidationError):
         return None
 

@@ -259,6 +259,12 @@ def validate(doc: store.Document, model: type[M], display: str, keep: bool = Fal
     except store.YamlError as exc:
         return None, [Located(display, exc.line, exc.column, exc.message, exc.hint, "error",
                               _excerpt(doc.text, exc.line))]
+    if isinstance(parsed.data, dict):
+        from zhengdun.rules import old_schema_refusal
+
+        old = old_schema_refusal(parsed.data.get("schema_version"), display)
+        if old is not None:
+            raise UserError(old.message, old.hint)
     if not isinstance(parsed.data, dict):
         return None, [Located(display, 1, 1, "文件内容应为“键: 值”形式的台账，现在是空的或格式不对",
                               "请参照 docs/ledger-format.md 或用 zhengdun org add 新建")]
@@ -497,3 +503,31 @@ def deleted_ledgers_refusal(lost: list[str]) -> UserError:
                      f"请运行 git checkout HEAD -- {files} 恢复；如果是给村(社区)改简称（文件改名），"
                      "新文件中的名称（name）要与原文件相同，再运行 zhengdun commit -m \"说明\" "
                      "把改名一起记录")
+
+
+# --------------------------------------------------------------------------- rounds (批次)
+
+
+def reading_round(ws: Workspace, asked: str | None, day: date) -> str | None:
+    """The round a reading command works on: the one asked for (``--round``), else the one in
+    effect on ``day`` (the config's last round begun by then); None when the config names no
+    rounds (then each organization's current round)."""
+    if asked is None:
+        return ws.config.round_on(day)
+    known = ws.config.round_names()
+    if asked not in known:
+        raise UserError(f"批次“{asked}”不在配置的整顿批次中",
+                        f"配置中的批次：{'、'.join(known)}" if known
+                        else f"{CONFIG_NAME} 中还没有写整顿批次（rounds）")
+    return asked
+
+
+def in_round(items: list[LoadedLedger], round_name: str | None) -> list[LoadedLedger]:
+    """The organizations designated in ``round_name``, each as that round saw it (its
+    designation, problems, visits and acceptances of that round only). An organization not
+    designated in the round is not under rectification in it: converted in an earlier round,
+    it is not counted as weak again."""
+    if round_name is None:
+        return [LoadedLedger(i.slug, i.doc, i.ledger.in_round(i.ledger.round)) for i in items]
+    return [LoadedLedger(i.slug, i.doc, i.ledger.in_round(round_name)) for i in items
+            if round_name in i.ledger.rounds()]
