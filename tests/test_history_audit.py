@@ -429,3 +429,16 @@ def test_closure_notices(county: Dated) -> None:
     notice = only(data, "closure_before_step")
     assert notice["ref"] == "chengdong/2"
     assert "2026-10-12" in notice["message"]
+
+
+def test_the_per_commit_cache_gives_the_same_answer(county: Dated) -> None:
+    replace_in(county.root / CHENGDONG, "text: 召开居民议事会", "text: 召开党员大会")
+    tamper(county)
+    county("2026-10-20T10:00:00+08:00", "step", "chengdong/2", "清理杂物", "--on", "2026-09-30")
+    cold = as_json(county.run("audit", "--json"), 1)
+    kept = list((county.root / ".git" / "zhengdun-cache").glob("audit-*.marshal"))
+    assert len(kept) == 1
+    warm = as_json(county.run("audit", "--json"), 1)
+    county.mp.setenv("ZHENGDUN_CACHE", "off")
+    assert warm == cold == as_json(county.run("audit", "--json"), 1)
+    assert {f["kind"] for f in cold["findings"]} >= {"altered", "outside", "backfill"}

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from zhengdun import history, store
+from zhengdun import cache, history, store
 from zhengdun.changes import Change, ledger_changes
 from zhengdun.errors import UserError
 from zhengdun.model import Ledger
@@ -113,6 +113,15 @@ class _Versions:
         self.blobs = blobs
         self.size = size
         self.kept: OrderedDict[str, Ledger | None] = OrderedDict()
+        self.raw: dict[str, bytes] = {}
+
+    def prefetch(self, root: Path, wanted: list[str]) -> None:
+        """Read ahead the blobs a batch of commits needs, in one ``git cat-file`` call."""
+        missing = [b for b in wanted if b != history.ZERO and b not in self.kept]
+        try:
+            self.raw = history.read_blobs(root, missing)
+        except UserError:  # a missing object: read one by one, as each is needed
+            self.raw = {}
 
     def get(self, blob: str, path: str) -> Ledger | None:
         if blob == history.ZERO:
@@ -120,7 +129,8 @@ class _Versions:
         if blob in self.kept:
             self.kept.move_to_end(blob)
             return self.kept[blob]
-        ledger = ledger_from(self.blobs.read(blob), path)
+        raw = self.raw.get(blob)
+        ledger = ledger_from(raw if raw is not None else self.blobs.read(blob), path)
         self.kept[blob] = ledger
         if len(self.kept) > self.size:
             self.kept.popitem(last=False)
@@ -236,14 +246,41 @@ def _closure_quality(slug: str, ledger: Ledger) -> list[Finding]:
 
 def _walk(ws: Workspace, blobs: history.BlobReader, start: datetime | None, limit: int,
           refs: dict[str, list[str]], findings: list[Finding]) -> int:
-    """Audit every commit since ``start``; returns how many touched the ledgers."""
-    zone = ZoneInfo(ws.config.timezone)
+    """Audit every commit since ``start``; returns how many touched the ledgers. A commit's
+    findings from its ledger versions are kept (:class:`cache.AuditResults`): a later run
+    parses only the new commits."""
     line = history.first_parent_line(ws.root)
     late = {line[i][0]: line[i - 1] for i in out_of_order([t for _c, t in line]) if i > 0}
     versions = _Versions(blobs)
-    readable: dict[str, Ledger] = {}  # the last readable version of each file
+    readable: dict[str, str] = {}  # the blob of the last readable version of each file
+    remembered = cache.AuditResults(ws.root, f"{limit}:{ws.config.timezone}")
     walked = 0
+    batch: list[history.Commit] = []
     for commit in history.each_commit(ws.root, start.isoformat() if start else None):
+        batch.append(commit)
+        if len(batch) >= BATCH:
+            walked += _walk_batch(ws, batch, versions, readable, remembered, late, limit, refs,
+                                  findings)
+            batch = []
+    walked += _walk_batch(ws, batch, versions, readable, remembered, late, limit, refs, findings)
+    remembered.save()
+    return walked
+
+
+#: Commits whose ledger versions are read from git in one go.
+BATCH = 256
+
+
+def _walk_batch(ws: Workspace, batch: list[history.Commit], versions: _Versions,
+                readable: dict[str, str], remembered: cache.AuditResults,
+                late: dict[str, tuple[str, int]], limit: int, refs: dict[str, list[str]],
+                findings: list[Finding]) -> int:
+    zone = ZoneInfo(ws.config.timezone)
+    versions.prefetch(ws.root, [b for c in batch if remembered.get(c.id) is None
+                                for f in c.files if _slug(f.path) is not None
+                                for b in (f.old, f.new)])
+    walked = 0
+    for commit in batch:
         _clocks(commit, late, limit, findings)
         if len(commit.parents) > 1:
             walked += _merge(ws, commit, versions, refs, findings)
@@ -257,20 +294,38 @@ def _walk(ws: Workspace, blobs: history.BlobReader, start: datetime | None, limi
             findings.append(Finding(
                 "outside", True, f"提交“{commit.subject}”修改了 {changed}，但不是经 zhengdun "
                 "记录的（没有 Zhengdun-Action），修改内容未经检查", changed, **_at(commit)))
-        recorded = _day(commit.committed, zone)
-        for file in ledgers:
-            _ledger_file(commit, file, versions, readable, undo, recorded, limit, findings)
+        known = remembered.get(commit.id)
+        if known is not None:
+            findings += [Finding(*row) for row in known]  # type: ignore[arg-type]
+        elif ledgers:
+            recorded = _day(commit.committed, zone)
+            found: list[Finding] = []
+            clean = True
+            for file in ledgers:
+                clean = _ledger_file(commit, file, versions, readable, undo, recorded, limit,
+                                     found) and clean
+            if clean:  # every version readable: the same answer on every run
+                remembered.put(commit.id, [_row(f) for f in found])
+            findings += found
         for file in files:
             if file.path == CONFIG_NAME and not undo:
-                findings += _config(blobs, commit, file)
+                findings += _config(versions.blobs, commit, file)
             elif file.path.startswith(f"{EVIDENCE}/") and file.old != history.ZERO and not undo:
                 findings.append(_evidence_changed(commit, file, refs))
     return walked
 
 
+def _row(finding: Finding) -> tuple[object, ...]:
+    return (finding.kind, finding.serious, finding.message, finding.ref, finding.commit,
+            finding.recorded, finding.author, finding.authored, finding.before, finding.after,
+            finding.how)
+
+
 def _ledger_file(commit: history.Commit, file: history.FileChange, versions: _Versions,
-                 readable: dict[str, Ledger], undo: bool, recorded: date, limit: int,
-                 findings: list[Finding]) -> None:
+                 readable: dict[str, str], undo: bool, recorded: date, limit: int,
+                 findings: list[Finding]) -> bool:
+    """The findings of one ledger file in one commit; False when a version was unreadable
+    (the answer then depends on the versions read before it)."""
     slug = _slug(file.path)
     assert slug is not None
     old = versions.get(file.old, file.path)
@@ -279,18 +334,21 @@ def _ledger_file(commit: history.Commit, file: history.FileChange, versions: _Ve
         findings.append(Finding("unreadable", True,
                                 f"{file.path} 在此提交中的版本无法读取（格式错误）", slug,
                                 **_at(commit)))
-        return
+        return False
+    clean = True
     if file.old != history.ZERO and old is None:
         # reported as unreadable when it was committed: compare with the last readable one
-        old = readable.get(file.path)
+        clean = False
+        last = readable.get(file.path)
+        old = versions.get(last, file.path) if last is not None else None
         if old is None:
             if new is not None:
-                readable[file.path] = new
-            return
+                readable[file.path] = file.new
+            return False
     if new is None:
         readable.pop(file.path, None)
     else:
-        readable[file.path] = new
+        readable[file.path] = file.new
     for change in ledger_changes(slug, old, new):
         if change.serious and not undo:
             kind = "altered" if change.kind.endswith("_altered") else "removed"
@@ -302,6 +360,7 @@ def _ledger_file(commit: history.Commit, file: history.FileChange, versions: _Ve
                 f"{change.describe()}：{recorded} 才记录，晚于事项日期 {days} 天",
                 change.ref, **_at(commit), before=_plain(change.event_date),
                 after=recorded.isoformat()))
+    return clean
 
 
 def _plain(value: Any) -> Any:
