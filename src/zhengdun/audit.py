@@ -280,8 +280,15 @@ def _walk_batch(ws: Workspace, batch: list[history.Commit], versions: _Versions,
                                 for f in c.files if _slug(f.path) is not None
                                 for b in (f.old, f.new)])
     walked = 0
+    signing = signing_required(ws)
     for commit in batch:
         _clocks(commit, late, limit, findings)
+        verdict = signature_verdict(ws.root, commit.id, signing)
+        if verdict in ("unsigned", "bad"):
+            findings.append(Finding(
+                "signature", True, f"提交“{commit.subject}”{'没有签名' if verdict == 'unsigned' else '的签名无效或不是已登记记录人的'}",
+                (commit.trailer(history.TRAILER_REF) or ["（工作区）"])[0], **_at(commit),
+                how=f"运行 git log --show-signature -1 {commit.id[:8]} 查看"))
         if len(commit.parents) > 1:
             walked += _merge(ws, commit, versions, refs, findings)
             continue
@@ -621,6 +628,12 @@ def _remote(root: Path) -> list[Finding]:
 
 
 Verdict = Literal["good", "unsigned", "bad"]
+
+
+def signing_required(ws: Workspace) -> bool:
+    """Whether the workspace requires signed commits: it names its clerks (``clerks:``, the
+    sync issue's configuration)."""
+    return bool(getattr(ws.config, "clerks", None))
 
 
 def signature_verdict(root: Path, commit: str, required: bool) -> Verdict | None:
