@@ -154,7 +154,7 @@ def audit(ws: Workspace, since: date | None = None, backfill_days: int | None = 
     # A file whose change a commit already shows is named there, with the commit.
     shown = {f.before for f in findings if f.kind == "evidence" and f.commit is not None}
     findings += [f for path, f in addressed if path not in shown]
-    findings += _rewrites(ws.root, start)
+    findings += _rewrites(ws.root, start, zone)
     findings += _remote(ws.root)
     if shallow:
         findings.append(Finding(
@@ -568,7 +568,7 @@ def _evidence_changed(commit: history.Commit, file: history.FileChange,
 # --------------------------------------------------------------------------- outside the walk
 
 
-def _rewrites(root: Path, start: datetime | None) -> list[Finding]:
+def _rewrites(root: Path, start: datetime | None, zone: ZoneInfo) -> list[Finding]:
     """HEAD's reflog: a move to a commit that does not contain the previous one (reset, amend,
     rebase) names every commit it dropped, with the way to get it back."""
     moves = [m for m in history.head_moves(root)
@@ -582,7 +582,7 @@ def _rewrites(root: Path, start: datetime | None) -> list[Finding]:
     for move in moves:
         if move.old in here:
             continue
-        when = datetime.fromtimestamp(move.when).astimezone().isoformat()
+        when = datetime.fromtimestamp(move.when, zone).isoformat()
         for lost in history.dropped(root, move.old):
             if lost.id in seen or lost.id in here:
                 continue
