@@ -7,6 +7,7 @@ author and dates, and a clean working tree afterwards (DESIGN.md §4).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -396,7 +397,9 @@ def test_step_with_untracked_evidence_commits_it_too(chengdong: Run, root: Path)
                  "--evidence", "evidence/chengdong/议事会记录.pdf"))
     assert ledger_data(root)["problems"][0]["steps"] == [
         {"on": "2026-04-02", "text": "召开居民议事会",
-         "evidence": ["evidence/chengdong/议事会记录.pdf"]}]
+         "evidence": ["evidence/chengdong/议事会记录.pdf"],
+         "evidence_sha256": {"evidence/chengdong/议事会记录.pdf":
+                             hashlib.sha256(b"%PDF-1.4 minutes").hexdigest()}}]
     assert_one_commit(root, before, action="step", ref="chengdong/1", summary="召开居民议事会",
                       files=["ledgers/chengdong.yaml", "evidence/chengdong/议事会记录.pdf"])
     assert git(root, "show", "HEAD:evidence/chengdong/议事会记录.pdf") == "%PDF-1.4 minutes"

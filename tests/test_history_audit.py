@@ -7,6 +7,7 @@ caught as the right kind, on the right ref, in the right commit.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -30,6 +31,11 @@ def replace_in(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1, (old, text)
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def sha(name: str) -> str:
+    """The sha256 zhengdun records for a file made by :func:`evidence`."""
+    return hashlib.sha256(f"照片 {name}".encode()).hexdigest()
 
 
 def evidence(d: Dated, name: str) -> str:
@@ -107,8 +113,8 @@ def test_a_history_made_by_zhengdun_is_clean(county: Dated) -> None:
     subjects = git(county.root, "log", "--format=%s").splitlines()
     assert any(s.startswith("undo chengdong") for s in subjects)
     data = as_json(county.run("audit", "--json"), 0)
-    assert data == {"since": None, "commits": 15, "backfill_days": 7, "serious": 0,
-                    "counts": {}, "findings": []}
+    assert data == {"since": None, "commits": 15, "backfill_days": 7, "shallow": False,
+                    "serious": 0, "hints": 0, "counts": {}, "findings": [], "witnesses": []}
     result = county.run("audit")
     assert result.exit_code == 0, result.output
     assert result.stdout == "审查了全部的 15 次台账提交。\n历史记录完整，没有发现问题。\n"
@@ -118,13 +124,15 @@ def test_json_shape(county: Dated) -> None:
     replace_in(county.root / CHENGDONG, "result: 新增停车位120个", "result: 新增停车位200个")
     commit = tamper(county)
     data = as_json(county.run("audit", "--json"), 1)
-    assert set(data) == {"since", "commits", "backfill_days", "serious", "counts", "findings"}
+    assert set(data) == {"since", "commits", "backfill_days", "shallow", "serious", "hints",
+                         "counts", "findings", "witnesses"}
     assert data["commits"] == 16
     assert data["serious"] == 2
     assert data["counts"] == {"altered": 1, "outside": 1}
     for finding in data["findings"]:
-        assert set(finding) == {"kind", "serious", "message", "ref", "commit", "recorded",
-                                "author"}
+        assert set(finding) == {"kind", "label", "serious", "severity", "message", "ref",
+                                "commit", "recorded", "authored", "author", "before", "after",
+                                "how"}
         assert finding["commit"] == commit
         assert finding["recorded"] == TAMPER
         assert finding["author"] == "某人"
@@ -136,7 +144,8 @@ def test_json_shape(county: Dated) -> None:
 def test_a_deleted_step(county: Dated) -> None:
     replace_in(county.root / CHENGDONG,
                "    steps:\n      - on: 2026-09-15\n        text: 召开居民议事会\n"
-               "        evidence:\n          - evidence/议事会.jpg\n", "")
+               "        evidence:\n          - evidence/议事会.jpg\n"
+               f"        evidence_sha256:\n          evidence/议事会.jpg: {sha('议事会.jpg')}\n", "")
     commit = tamper(county)
     data = as_json(county.run("audit", "--json"), 1)
     assert serious(data) == sorted([outside(commit), ("removed", "chengdong/1", commit)])
@@ -285,7 +294,7 @@ def test_a_forged_undo_trailer_does_not_excuse_a_removal(county: Dated) -> None:
     assert git(county.root, "log", "-1", "--format=%(trailers:key=Zhengdun-Action,valueonly)"
                ).strip() == "undo"
     data = as_json(county.run("audit", "--json"), 1)
-    assert serious(data) == [("removed", "chengdong", commit)]
+    assert serious(data) == [("removed", "chengdong", commit), ("undo", "chengdong", commit)]
 
 
 def test_a_genuine_undo_just_after_since_is_still_excused(county: Dated) -> None:
@@ -358,7 +367,9 @@ def test_backfill_days_from_the_config(county: Dated) -> None:
     county("2026-10-21T10:00:00+08:00", "commit", "-m", "补录期限改为25天")
     data = as_json(county.run("audit", "--json"), 0)
     assert data["backfill_days"] == 25
-    assert data["findings"] == []
+    # recorded with zhengdun commit: the loosening is a hint (by plain git it is serious)
+    assert [(f["kind"], f["serious"], f["before"], f["after"]) for f in data["findings"]] == [
+        ("loosened", False, None, 25)]
 
 
 def test_negative_backfill_days_is_refused(county: Dated) -> None:
@@ -412,9 +423,22 @@ def test_closure_notices(county: Dated) -> None:
     replace_in(county.root / CHENGDONG, "    closures:\n      - on: 2026-10-10\n",
                "    steps:\n      - on: 2026-10-12\n        text: 补充整改\n"
                "    closures:\n      - on: 2026-10-10\n")
-    commit = tamper(county)
+    commit = tamper(county)  # dated Oct 5, after a commit of Oct 10: out of order too
     data = as_json(county.run("audit", "--json"), 1)
-    assert serious(data) == [outside(commit)]
+    assert serious(data) == [("clock", "（工作区）", commit), outside(commit)]
     notice = only(data, "closure_before_step")
     assert notice["ref"] == "chengdong/2"
     assert "2026-10-12" in notice["message"]
+
+
+def test_the_per_commit_cache_gives_the_same_answer(county: Dated) -> None:
+    replace_in(county.root / CHENGDONG, "text: 召开居民议事会", "text: 召开党员大会")
+    tamper(county)
+    county("2026-10-20T10:00:00+08:00", "step", "chengdong/2", "清理杂物", "--on", "2026-09-30")
+    cold = as_json(county.run("audit", "--json"), 1)
+    kept = list((county.root / ".git" / "zhengdun-cache").glob("audit-*.marshal"))
+    assert len(kept) == 1
+    warm = as_json(county.run("audit", "--json"), 1)
+    county.mp.setenv("ZHENGDUN_CACHE", "off")
+    assert warm == cold == as_json(county.run("audit", "--json"), 1)
+    assert {f["kind"] for f in cold["findings"]} >= {"altered", "outside", "backfill"}

@@ -247,3 +247,35 @@ def put_result(root: Path, key: str, text: str, code: int) -> None:
     path = _result_path(root, key)
     if path is not None:
         write_entry(path, marshal.dumps((text, code)))
+
+
+# --------------------------------------------------------------------------- audit
+
+
+class AuditResults:
+    """``audit``'s findings per commit (a commit id names its content and its ancestry), under
+    this code and these rules (``tag``: the backfill limit and the timezone)."""
+
+    def __init__(self, root: Path, tag: str) -> None:
+        base = folder(root) if enabled() else None
+        name = hashlib.sha1(f"{code_tag()}:{tag}".encode()).hexdigest()[:20]
+        self.path = base / f"audit-{name}.marshal" if base is not None else None
+        self.data: dict[str, list[tuple[object, ...]]] = {}
+        self.dirty = False
+        if self.path is not None:
+            with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+                loaded = marshal.loads(self.path.read_bytes())
+                if isinstance(loaded, dict):
+                    self.data = loaded
+
+    def get(self, commit: str) -> list[tuple[object, ...]] | None:
+        return self.data.get(commit)
+
+    def put(self, commit: str, rows: list[tuple[object, ...]]) -> None:
+        self.data[commit] = rows
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.path is not None and self.dirty:
+            with contextlib.suppress(ValueError):
+                write_entry(self.path, marshal.dumps(self.data))

@@ -959,17 +959,23 @@ def audit(
     backfill_days: Annotated[int | None, typer.Option(
         "--backfill-days", metavar="天数", help="记录晚于事项日期多少天算补录（默认取配置，7天）",
         show_default=False)] = None,
+    witness: Annotated[list[str] | None, typer.Option(
+        "--witness", metavar="文件", help="印发的通报（zhengdun bulletin 生成的 .md），核对它出自的"
+        "台账版本仍在历史中、数字不变；可写多次", show_default=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """审查台账历史是否可信：记录被删除或改动、未经 zhengdun 的修改、补录、销号无佐证或无验收人。
+    """审查台账历史是否可信：每次提交（含合并）、撤销、两种时间、配置和佐证材料、被改写的历史、远程、印发文件。
 
-    发现严重问题（删除、改动、未经 zhengdun 的修改）时退出码为 1。
+    发现严重问题（删除、改动、未经 zhengdun 的修改、改写历史等）时退出码为 1。
+    例：zhengdun audit --witness 通报-2026-10.md
     """
-    from zhengdun.timeline import audit as run_audit
+    from zhengdun.audit import audit as run_audit
+    from zhengdun.audit import checked_witnesses
 
     if backfill_days is not None and backfill_days < 0:
         raise UserError("--backfill-days 不能为负数")
-    data = run_audit(_workspace(), _day(since, "--since"), backfill_days)
+    data = run_audit(_workspace(), _day(since, "--since"), backfill_days,
+                     checked_witnesses(witness or []))
     if as_json:
         _print_json(data)
     else:

@@ -381,6 +381,11 @@ def format_diff(data: dict[str, Any], markdown: bool = False) -> str:
                f"{s['problems_after']} 个，已销号 {s['closed_before']} → {s['closed_after']} 个，"
                f"销号率 {rate(s['rate_before'])} → {rate(s['rate_after'])}")
     lines.append(f"**{summary}**" if markdown else summary)
+    for wrong in data.get("out_of_order", []):
+        lines.append(f"注意：提交 {wrong['commit'][:8]} 的提交时间 {wrong['committed']} 与记录顺序不符"
+                     f"（时钟可能有误），按 {wrong['counted_as']} 计算日界")
+    if data.get("shallow"):
+        lines.append(f"注意：{data['shallow']}")
     return "\n".join(lines) + "\n"
 
 
@@ -398,25 +403,53 @@ def format_log(data: dict[str, Any]) -> str:
             lines.append(f"    {change['description']}{late}")
         if entry.get("note"):
             lines.append(f"    {entry['note']}")
+        if entry.get("dates_out_of_order"):
+            lines.append("    注意：这次提交的时间与记录顺序不符（时钟可能有误）")
+        if entry.get("shallow"):
+            lines.append("    注意：本地历史从这里开始（浅克隆），此前的记录都算在这次提交上")
+    if data.get("shallow"):
+        lines.append("")
+        lines.append(f"注意：{data['shallow']}")
     return "\n".join(lines) + "\n"
 
 
 def format_audit(data: dict[str, Any]) -> str:
-    """``zhengdun audit`` as text: serious findings first."""
-    from zhengdun.timeline import AUDIT_LABELS
+    """``zhengdun audit`` as a report: serious findings first, each with the record, the
+    commit, who and when, old → new and what to do; many hints of one kind without a commit
+    (closures without evidence) on one line."""
+    from zhengdun.audit import GROUP_OVER, LABELS
 
     lines = []
-    scope = f"{data['since']} 以来" if data["since"] else "全部"
+    scope = f"{data['since']} 以来" if data["since"] else ("已取回" if data.get("shallow") else "全部")
     lines.append(f"审查了{scope}的 {data['commits']} 次台账提交。")
+    grouped: dict[str, list[dict[str, Any]]] = {}
     for finding in data["findings"]:
+        if not finding["serious"] and finding["commit"] is None:
+            grouped.setdefault(finding["kind"], []).append(finding)
+    for finding in data["findings"]:
+        label = LABELS.get(finding["kind"], finding["kind"])
+        group = grouped.get(finding["kind"], [])
+        if len(group) > GROUP_OVER and finding in group:
+            if finding is group[0]:
+                refs = "、".join(f["ref"] for f in group[:10])
+                more = " 等" if len(group) > 10 else ""
+                lines.append(f"[提示] {label}  当前台账  共 {len(group)} 处：{refs}{more}")
+            continue
         level = "严重" if finding["serious"] else "提示"
-        where = (f"{finding['commit'][:8]} {finding['recorded'][:10]} {finding['author']}"
-                 if finding["commit"] else "当前台账")
-        lines.append(f"[{level}] {AUDIT_LABELS.get(finding['kind'], finding['kind'])}  {where}  "
-                     f"{finding['message']}")
-    counts = "，".join(f"{AUDIT_LABELS.get(k, k)} {v} 处" for k, v in data["counts"].items())
+        where = (f"{finding['commit'][:8]} {(finding['recorded'] or '')[:10]} "
+                 f"{finding['author'] or ''}".rstrip() if finding["commit"] else "当前台账")
+        lines.append(f"[{level}] {label}  {where}  {finding['message']}")
+        if finding.get("how"):
+            lines.append(f"    → {finding['how']}")
+    for checked in data.get("witnesses", []):
+        if checked["verified"]:
+            lines.append(f"印证：{checked['file']}（{checked['month']}）与台账版本 "
+                         f"{checked['commit'][:8]} 一致。")
+    counts = "，".join(f"{LABELS.get(k, k)} {v} 处" for k, v in data["counts"].items())
+    hints = data.get("hints", len(data["findings"]) - data["serious"])
     if data["serious"]:
-        lines.append(f"发现 {data['serious']} 处严重问题（{counts}）。")
+        tail = f"；另有提示 {hints} 处" if hints else ""
+        lines.append(f"发现 {data['serious']} 处严重问题{tail}（{counts}）。")
     elif data["findings"]:
         lines.append(f"没有严重问题；提示 {len(data['findings'])} 处（{counts}）。")
     else:

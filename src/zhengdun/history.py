@@ -13,7 +13,7 @@ import os
 import re
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -707,3 +707,195 @@ def housekeep(root: Path, args: Sequence[str]) -> None:
     if result.returncode != 0:
         raise GitError(f"git {args[0]} 失败：{_first_lines(result.stderr or result.stdout)}",
                        "历史记录没有改动；请处理上述问题后重新运行 zhengdun maintain")
+
+
+# --------------------------------------------------------------------------- audit
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def each_commit(root: Path, since: str | None = None) -> Iterator[Commit]:
+    """Every commit reachable from HEAD, oldest first (parents before children), with the files
+    it changed against its first parent; merges come with no files (ask
+    :func:`changed_between` for each side). Read as a stream: memory does not grow with the
+    history."""
+    fmt = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%B%x1f"
+    args = ["git", "-c", "core.quotePath=false", "log", "-z", "--raw", "--no-abbrev",
+            "--no-renames", "--reverse", "--topo-order", f"--format={fmt}"]
+    if since:
+        args.append(f"--since={since}")
+    args += ["HEAD", "--"]
+    try:
+        process = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, env=_env(), restore_signals=False)
+    except FileNotFoundError:
+        raise GitError("找不到 git 程序", "请先安装 git") from None
+    assert process.stdout is not None
+    pending = b""
+    try:
+        while chunk := process.stdout.read(1 << 16):
+            *records, pending = (pending + chunk).split(b"\x1e")
+            for record in records:
+                commit = _commit_record(record.decode("utf-8", "replace"))
+                if commit is not None:
+                    yield commit
+        last = _commit_record(pending.decode("utf-8", "replace"))
+        if last is not None:
+            yield last
+    finally:
+        process.stdout.close()
+        process.wait()
+
+
+def _commit_record(record: str) -> Commit | None:
+    fields = record.split("\x1f")
+    if len(fields) < 8:
+        return None
+    sha, parents, author, email, authored, committed, message, rest = fields[:8]
+    return Commit(sha, tuple(parents.split()), author, email, authored, committed,
+                  message.strip("\n"), tuple(_raw_entries(rest.split("\0"))))
+
+
+def changed_between(root: Path, old: str, new: str) -> list[FileChange]:
+    """Every file that differs between two commits (``old`` may be :data:`EMPTY_TREE`)."""
+    out = run(root, "diff-tree", "-r", "-z", "--no-renames", "--raw", "--no-abbrev",
+              old, new).stdout
+    return _raw_entries(out.split("\0"))
+
+
+class BlobReader:
+    """One ``git cat-file --batch`` process kept open: blobs one at a time, none kept."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.process is not None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait()
+
+    def read(self, blob: str) -> bytes | None:
+        """The blob's bytes, or None when the repository does not have it."""
+        if not blob or blob == ZERO:
+            return None
+        if self.process is None:
+            self.process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root,
+                                            env=_env(), stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, restore_signals=False)
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(blob.encode() + b"\n")
+        self.process.stdin.flush()
+        header = self.process.stdout.readline().split()
+        if len(header) < 3 or header[1] == b"missing":
+            return None
+        size = int(header[2])
+        data = self.process.stdout.read(size + 1)
+        return data[:size]
+
+
+def first_parent_line(root: Path, rev: str = "HEAD") -> list[tuple[str, int]]:
+    """The first-parent line of ``rev``, oldest first: (commit, committer time in seconds)."""
+    out = run(root, "log", "--first-parent", "--reverse", "--format=%H %ct", rev, "--",
+              check=False)
+    if out.returncode != 0:
+        return []
+    line = []
+    for entry in out.stdout.splitlines():
+        sha, _, stamp = entry.partition(" ")
+        if stamp.strip().lstrip("-").isdigit():
+            line.append((sha, int(stamp)))
+    return line
+
+
+def shallow_commits(root: Path) -> set[str]:
+    """The commits whose parents this clone does not have (``.git/shallow``); empty when the
+    history is complete."""
+    gdir = git_dir(root)
+    if gdir is None:
+        return set()
+    try:
+        return set((gdir / "shallow").read_text(encoding="utf-8").split())
+    except OSError:
+        return set()
+
+
+def partial_clone(root: Path) -> bool:
+    """Whether objects may be missing on purpose (a ``--filter`` clone)."""
+    out = run(root, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$",
+              check=False).stdout
+    return any(line.split()[-1:] != ["false"] for line in out.splitlines() if line.strip())
+
+
+@dataclass(frozen=True)
+class Move:
+    """One entry of HEAD's reflog: HEAD moved from ``old`` to ``new``."""
+
+    old: str
+    new: str
+    who: str
+    when: int  # seconds
+    what: str  # git's reason, e.g. "reset: moving to HEAD~1"
+
+
+def head_moves(root: Path) -> list[Move]:
+    """HEAD's reflog (``.git/logs/HEAD``), oldest first; empty when there is none."""
+    gdir = git_dir(root)
+    if gdir is None:
+        return []
+    try:
+        text = (gdir / "logs" / "HEAD").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    moves = []
+    for line in text.splitlines():
+        head, _, what = line.partition("\t")
+        match = re.fullmatch(r"([0-9a-f]{40}) ([0-9a-f]{40}) (.*?) (-?\d+) [-+]\d{4}", head)
+        if match:
+            moves.append(Move(match[1], match[2], match[3], int(match[4]), what))
+    return moves
+
+
+def reachable(root: Path, rev: str = "HEAD") -> set[str]:
+    """Every commit reachable from ``rev``."""
+    out = run(root, "rev-list", rev, "--", check=False)
+    return set(out.stdout.split()) if out.returncode == 0 else set()
+
+
+def dropped(root: Path, old: str, rev: str = "HEAD") -> list[Commit]:
+    """Commits reachable from ``old`` and not from ``rev`` whose change ``rev`` does not hold
+    under another id (a rebase's picks are not dropped), newest first."""
+    out = run(root, "rev-list", "--cherry-pick", "--left-only", "--no-merges",
+              f"{old}...{rev}", "--", check=False)
+    if out.returncode != 0:
+        return []
+    found = []
+    for sha in out.stdout.split():
+        found += log(root, max_count=1, rev=sha)
+    return found
+
+
+def upstream(root: Path) -> str | None:
+    """The branch's upstream (``@{upstream}``) as a commit, or None when it has none."""
+    out = run(root, "rev-parse", "-q", "--verify", "@{upstream}^{commit}", check=False)
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def missing_from(root: Path, rev: str, base: str = "HEAD") -> list[str]:
+    """Commits of ``rev`` that ``base`` does not contain, newest first."""
+    out = run(root, "rev-list", rev, "--not", base, "--", check=False)
+    return out.stdout.split() if out.returncode == 0 else []
+
+
+def contains(root: Path, ancestor: str, rev: str = "HEAD") -> bool:
+    """Whether ``ancestor`` is in the history of ``rev``."""
+    return run(root, "merge-base", "--is-ancestor", ancestor, rev, check=False).returncode == 0
+
+
+def signature(root: Path, commit: str) -> str:
+    """git's verdict on a commit's signature (``%G?``): G good, B bad, N none, U/X/Y/R/E …"""
+    return run(root, "log", "-1", "--format=%G?", commit, "--", check=False).stdout.strip() or "N"

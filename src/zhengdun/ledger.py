@@ -50,6 +50,7 @@ from zhengdun.place import (
     SLUG_RE,
     TEMPLATES,
     check_untouched_by_hooks,
+    evidence_digests,
     put_back,
     reserved_slug,
     write_and_commit,
@@ -617,7 +618,8 @@ def record_step(ws: Workspace, ref: str, text: str, on: date | None = None,
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         index, problem = _find_problem(ledger, slug, number)
         _refuse(rules.step_refusal(day, problem.found_on, [s.on for s in problem.steps]))
-        step = Step(on=day, text=text, evidence=files)
+        step = Step(on=day, text=text, evidence=files,
+                    evidence_sha256=evidence_digests(ws.root, files))
         updated = problem.model_copy(update={"steps": [*problem.steps, step]})
         new = _replace_problem(ledger, index, updated)
         return new, [store.Append(("problems", index), "steps", step.to_data(),
@@ -649,7 +651,8 @@ def close_problem(ws: Workspace, ref: str, result: str, on: date | None = None,
             f"{slug}/{number}", day, problem.found_on, [s.on for s in problem.steps],
             problem.closed_on() if problem.state_on() == "closed" else None,
             last.reopened.on if last is not None and last.reopened is not None else None))
-        closure = Closure(on=day, result=result, verified_by=verified_by, evidence=files)
+        closure = Closure(on=day, result=result, verified_by=verified_by, evidence=files,
+                          evidence_sha256=evidence_digests(ws.root, files))
         updated = problem.model_copy(update={"closures": [*problem.closures, closure]})
         new = _replace_problem(ledger, index, updated)
         return new, [store.Append(("problems", index), "closures", closure.to_data(),
@@ -706,7 +709,8 @@ def record_visit(ws: Workspace, org: str, kind: str, by: str, text: str,
     files = _evidence(ws, evidence)
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
-        visit = Visit(round=ledger.round, on=day, kind=kind, by=by, text=text, evidence=files)
+        visit = Visit(round=ledger.round, on=day, kind=kind, by=by, text=text, evidence=files,
+                      evidence_sha256=evidence_digests(ws.root, files))
         new = ledger.model_copy(update={"visits": [*ledger.visits, visit]})
         return new, [store.Append((), "visits", visit.to_data(),
                                   [v.to_data() for v in new.visits])]

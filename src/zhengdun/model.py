@@ -183,6 +183,9 @@ class Step(Record):
     on: Day
     text: Text
     evidence: list[Text] = Field(default_factory=list)
+    # sha256 of each evidence file when it was attached (optional: files of earlier versions
+    # have none); ``audit`` names a file whose content changed or that is gone.
+    evidence_sha256: dict[Text, Text] = Field(default_factory=dict)
 
 
 class Reopening(Record):
@@ -199,6 +202,9 @@ class Closure(Record):
     result: Text
     verified_by: Text | None = None
     evidence: list[Text] = Field(default_factory=list)
+    # sha256 of each evidence file when it was attached (optional: files of earlier versions
+    # have none); ``audit`` names a file whose content changed or that is gone.
+    evidence_sha256: dict[Text, Text] = Field(default_factory=dict)
     reopened: Reopening | None = None
 
 
@@ -278,6 +284,9 @@ class Visit(Record):
     by: Text
     text: Text
     evidence: list[Text] = Field(default_factory=list)
+    # sha256 of each evidence file when it was attached (optional: files of earlier versions
+    # have none); ``audit`` names a file whose content changed or that is gone.
+    evidence_sha256: dict[Text, Text] = Field(default_factory=dict)
 
 
 class Acceptance(Record):

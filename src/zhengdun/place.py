@@ -153,6 +153,14 @@ def evidence_problem(root: Path, item: str) -> str | None:
     return None
 
 
+def evidence_digests(root: Path, rels: list[str]) -> dict[str, str]:
+    """The sha256 of each evidence file (workspace-relative paths), recorded beside the
+    evidence list when it is attached: the content address ``audit`` checks."""
+    import hashlib
+
+    return {rel: hashlib.sha256((root / rel).read_bytes()).hexdigest() for rel in rels}
+
+
 def evidence_ref(root: Path, typed: str, cwd: Path | None = None) -> str:
     """The workspace-relative path of an evidence file the clerk named on the command line."""
     impossible = _impossible_name(typed)

@@ -250,6 +250,12 @@ def _day_of(value: Any) -> date:
     raise Decline
 
 
+def _digests(directory: Path | None, files: list[str]) -> dict[str, str]:
+    from zhengdun import place
+
+    return place.evidence_digests(place.find_root(directory), files)
+
+
 def _evidence_in(value: Any) -> list[str]:
     """Every evidence path written anywhere in the ledger's data."""
     found: list[str] = []
@@ -445,6 +451,7 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
             item["verified_by"] = verified_by
         if files:
             item["evidence"] = files
+            item["evidence_sha256"] = _digests(directory, files)
         ref = f"{slug}/{number}"
         return _Plan("close", ref, result, f"{ref} 已销号（{day}）",
                      store.Append(("problems", index), "closures", item, [item]),
@@ -471,6 +478,7 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
         item: dict[str, Any] = {"on": day, "text": text}
         if files:
             item["evidence"] = files
+            item["evidence_sha256"] = _digests(directory, files)
         ref = f"{slug}/{number}"
         return _Plan("step", ref, text, f"已记录 {ref} 的整改进展（{day}）",
                      store.Append(("problems", index), "steps", item, [item]),

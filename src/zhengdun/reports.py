@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from zhengdun import history
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, Ledger
 from zhengdun.queries import org_summary, problem_row, show_org
@@ -193,7 +194,19 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         "stalled": stalled,
         "next_steps": config.next_steps,
         "categories": dict(config.categories),
+        "source_commit": _source_commit(ws),
     }
+
+
+def _source_commit(ws: Workspace) -> str | None:
+    """The ledger commit a report is made from (``--at``'s, else HEAD's): a bulletin records
+    it, and ``audit --witness`` checks it."""
+    if ws.revision is not None:
+        return ws.revision
+    try:
+        return history.head_commit(ws.root)
+    except UserError:
+        return None
 
 
 def board_rows(ws: Workspace, as_of: date | None = None,

@@ -9,6 +9,7 @@ day in the workspace timezone.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import re
@@ -64,8 +65,11 @@ def resolve_point(ws: Workspace, text: str) -> Point:
         # git reads no time after 2099 (it then matches nothing), and no commit is dated
         # later: the ledgers at the end of such a day are the ledgers at the end of 2099.
         end = datetime.combine(min(day, date(GIT_LAST_YEAR, 12, 31)), time(23, 59, 59), zone)
-        commit = history.commit_before(ws.root, end.isoformat())
+        commit = commit_at(ws.root, end)
         if commit is None:
+            if history.shallow_commits(ws.root):
+                raise UserError(f"{day} 当天结束时的记录不在本地：本地历史不完整（浅克隆），"
+                                "更早的提交没有取回", f"运行 {SHALLOW_FETCH} 取回全部历史后重试")
             raise UserError(f"{day} 当天结束时还没有任何记录",
                             "请换一个更晚的日期；运行 git log --reverse 查看最早的记录")
         return Point(commit, f"{day} 日终", day)
@@ -74,6 +78,56 @@ def resolve_point(ws: Workspace, text: str) -> Point:
         raise UserError(f"“{wanted}”既不是日期（YYYY-MM-DD），也不是 git 中的提交",
                         "可以写日期如 2026-09-30，或提交如 HEAD~5、提交编号")
     return Point(commit, wanted)
+
+
+SHALLOW_FETCH = "git fetch --unshallow"
+
+
+def out_of_order(times: list[int]) -> set[int]:
+    """The positions of the commit times that break the order of the first-parent line: those
+    outside one longest non-decreasing run through it (of two such runs, the one keeping the
+    earlier commits). One wrong clock, early or late, puts only its own commit here."""
+    last = len(times) - 1
+    return {last - i for i in _outside_longest_run([-t for t in reversed(times)])}
+
+
+def _outside_longest_run(times: list[int]) -> set[int]:
+    tails: list[int] = []  # tails[k]: position ending the best run of length k + 1
+    values: list[int] = []  # times[tails[k]]
+    before: list[int] = [-1] * len(times)
+    for i, stamp in enumerate(times):
+        k = bisect.bisect_right(values, stamp)
+        before[i] = tails[k - 1] if k else -1
+        if k == len(tails):
+            tails.append(i)
+            values.append(stamp)
+        else:
+            tails[k] = i
+            values[k] = stamp
+    kept: set[int] = set()
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        kept.add(i)
+        i = before[i]
+    return set(range(len(times))) - kept
+
+
+def counted_times(times: list[int]) -> list[int]:
+    """The time each commit of the first-parent line counts at for day boundaries: its own, or
+    for a commit out of order (:func:`out_of_order`) that of the last one in order before it."""
+    wrong = out_of_order(times)
+    out: list[int] = []
+    for i, stamp in enumerate(times):
+        out.append((out[-1] if out else stamp) if i in wrong else stamp)
+    return out
+
+
+def commit_at(root: Path, end: datetime) -> str | None:
+    """The last commit of HEAD's first-parent line counted at or before ``end``."""
+    line = history.first_parent_line(root)
+    counted = counted_times([t for _c, t in line])
+    k = bisect.bisect_right(counted, int(end.timestamp()))
+    return line[k - 1][0] if k else None
 
 
 def at(ws: Workspace, text: str | None) -> Workspace:
@@ -100,7 +154,8 @@ def at(ws: Workspace, text: str | None) -> Workspace:
 # --------------------------------------------------------------------------- reading blobs
 
 
-def _ledger_from(raw: bytes | None, name: str) -> Ledger | None:
+def ledger_from(raw: bytes | None, name: str) -> Ledger | None:
+    """A ledger version as the model, or None when absent or unreadable."""
     if raw is None:
         return None
     try:
@@ -160,8 +215,8 @@ def diff(ws: Workspace, from_text: str, to_text: str | None = None) -> dict[str,
     all_changes: list[Change] = []
     for change in files:
         slug = change.path[len(LEDGERS) + 1:-5]
-        old = _ledger_from(blobs.get(change.old), change.path)
-        new = _ledger_from(blobs.get(change.new), change.path)
+        old = ledger_from(blobs.get(change.old), change.path)
+        new = ledger_from(blobs.get(change.new), change.path)
         found = ledger_changes(slug, old, new)
         if not found:
             continue
@@ -179,7 +234,34 @@ def diff(ws: Workspace, from_text: str, to_text: str | None = None) -> dict[str,
     for c in all_changes:
         counts[c.kind] = counts.get(c.kind, 0) + 1
     return {"from": start.to_json(), "to": end.to_json(), "organizations": organizations,
-            "counts": counts, "summary": summary}
+            "counts": counts, "summary": summary,
+            "out_of_order": _out_of_order_between(ws, start.commit, end.commit),
+            "shallow": _shallow_note(ws.root)}
+
+
+def _out_of_order_between(ws: Workspace, start: str, end: str) -> list[dict[str, Any]]:
+    """Commits of the first-parent line after ``start`` up to ``end`` whose committer date is
+    out of order, and the time each is counted at instead."""
+    line = history.first_parent_line(ws.root, end)
+    times = [t for _c, t in line]
+    counted = counted_times(times)
+    ids = [c for c, _t in line]
+    first = ids.index(start) + 1 if start in ids else 0
+    zone = ZoneInfo(ws.config.timezone)
+    return [{"commit": ids[i], "committed": _stamp(times[i], zone),
+             "counted_as": _stamp(counted[i], zone)}
+            for i in sorted(out_of_order(times)) if i >= first]
+
+
+def _stamp(seconds: int, zone: ZoneInfo) -> str:
+    return datetime.fromtimestamp(seconds, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _shallow_note(root: Path) -> str | None:
+    """What to say when this clone does not have the whole history."""
+    if not history.shallow_commits(root):
+        return None
+    return f"本地历史不完整（浅克隆），更早的记录没有取回；运行 {SHALLOW_FETCH} 取回全部历史"
 
 
 def _summary(ws: Workspace, start: str, end: str, changed: list[history.FileChange],
@@ -194,7 +276,7 @@ def _summary(ws: Workspace, start: str, end: str, changed: list[history.FileChan
         extra = history.read_blobs(ws.root, [b for b in missing if b not in blobs])
         for blob in missing:
             raw = blobs.get(blob, extra.get(blob))
-            cache.data[blob] = _counts(_ledger_from(raw, blob))
+            cache.data[blob] = _counts(ledger_from(raw, blob))
             cache.dirty = True
     cache.save()
     before = [0, 0, 0]
@@ -244,7 +326,7 @@ def _versions(ws: Workspace, commits: list[history.Commit], path: str,
               ) -> dict[str, Ledger | None]:
     blobs = [b for c in commits for f in c.files if f.path == path for b in (f.old, f.new)]
     raw = history.read_blobs(ws.root, blobs)
-    return {blob: _ledger_from(content, path) for blob, content in raw.items()}
+    return {blob: ledger_from(content, path) for blob, content in raw.items()}
 
 
 def org_log(ws: Workspace, target: str) -> dict[str, Any]:
@@ -259,6 +341,9 @@ def org_log(ws: Workspace, target: str) -> dict[str, Any]:
     commits = list(reversed(history.log(ws.root, [path])))
     versions = _versions(ws, commits, path)
     zone = ZoneInfo(ws.config.timezone)
+    line = history.first_parent_line(ws.root)
+    wrong = {line[i][0] for i in out_of_order([t for _c, t in line])}
+    cut = history.shallow_commits(ws.root)
     entries = []
     for commit in commits:
         file = next((f for f in commit.files if f.path == path), None)
@@ -271,178 +356,28 @@ def org_log(ws: Workspace, target: str) -> dict[str, Any]:
             changes = [c for c in changes if c.problem == problem]
             if not changes:
                 continue
-        recorded = _local_day(commit.authored, zone)
+        recorded = _local_day(commit.committed, zone)
         lines = []
         for change in changes:
             item = change.to_json()
             item["backfill_days"] = late_entry(change, recorded, ws.config.backfill_days)
             lines.append(item)
         entries.append({
-            "commit": commit.id, "recorded": commit.authored, "recorded_day": recorded.isoformat(),
-            "recorded_local": local_time(commit.authored, zone),
+            "commit": commit.id, "recorded": commit.committed, "authored": commit.authored,
+            "recorded_day": recorded.isoformat(),
+            "recorded_local": local_time(commit.committed, zone),
             "author": commit.author, "email": commit.email, "subject": commit.subject,
             "action": commit.action, "by_zhengdun": commit.action is not None,
             "changes": lines,
             "note": None if changes or old is None or new is None else "文件有改动，台账内容未变",
+            "dates_out_of_order": commit.id in wrong,
+            "shallow": commit.id in cut,
         })
     if problem is not None and not entries:
         raise UserError(f"历史中没有 {slug}/{problem} 的记录",
                         f"运行 zhengdun show {slug} 查看现有问题编号")
     return {"target": f"{slug}/{problem}" if problem is not None else slug, "org": slug,
-            "problem": problem, "entries": entries}
-
-
-# --------------------------------------------------------------------------- audit
-
-
-@dataclass(frozen=True)
-class AuditFinding:
-    """Something about the history itself that an inspector should see."""
-
-    kind: str
-    serious: bool
-    message: str
-    ref: str
-    commit: str | None = None
-    recorded: str | None = None
-    author: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "serious": self.serious, "message": self.message,
-                "ref": self.ref, "commit": self.commit, "recorded": self.recorded,
-                "author": self.author}
-
-
-AUDIT_LABELS = {
-    "removed": "记录被删除",
-    "altered": "销号等记录事后被改动",
-    "outside": "未经 zhengdun 的修改",
-    "backfill": "补录",
-    "no_evidence": "销号无佐证材料",
-    "no_verifier": "销号未写明验收人",
-    "closure_before_step": "销号早于整改进展",
-    "unreadable": "无法读取的版本",
-}
-
-
-def audit(ws: Workspace, since: date | None = None,
-          backfill_days: int | None = None) -> dict[str, Any]:
-    """Findings about the history: lost or rewritten records, edits outside zhengdun,
-    backfills, and closures without evidence or verifier. ``serious`` ones fail the audit."""
-    zone = ZoneInfo(ws.config.timezone)
-    limit = ws.config.backfill_days if backfill_days is None else backfill_days
-    since_text = (datetime.combine(since, time(0, 0), zone).isoformat() if since else None)
-    commits = list(reversed(history.log(ws.root, [LEDGERS], since=since_text)))
-    paths = [f for c in commits for f in c.files if f.path.endswith(".yaml")]
-    raw = history.read_blobs(ws.root, [b for f in paths for b in (f.old, f.new)])
-    parsed: dict[str, Ledger | None] = {}
-    # The last readable version of each file seen in the scan: a version that cannot be read
-    # must not hide what the next one removed.
-    readable: dict[str, Ledger] = {}
-    findings: list[AuditFinding] = []
-    by_id = {c.id: c for c in commits}
-    for commit in commits:
-        recorded = _local_day(commit.authored, zone)
-        undo = commit.action == "undo" and _takes_back(ws.root, commit, by_id)
-        base = {"commit": commit.id, "recorded": commit.authored, "author": commit.author}
-        files = [f for f in commit.files if f.path.endswith(".yaml")
-                 and f.path.startswith(f"{LEDGERS}/")]
-        if not files:
-            continue
-        if commit.action is None:
-            changed = "、".join(f.path for f in files)
-            findings.append(AuditFinding(
-                "outside", True, f"提交“{commit.subject}”修改了 {changed}，但不是经 zhengdun 记录的"
-                "（没有 Zhengdun-Action），修改内容未经检查", changed, **base))
-        for file in files:
-            slug = file.path[len(LEDGERS) + 1:-5]
-            for blob in (file.old, file.new):
-                if blob not in parsed and blob != history.ZERO:
-                    parsed[blob] = _ledger_from(raw.get(blob), file.path)
-            old = parsed.get(file.old) if file.old != history.ZERO else None
-            new = parsed.get(file.new) if file.new != history.ZERO else None
-            if file.new != history.ZERO and new is None:
-                findings.append(AuditFinding("unreadable", True,
-                                             f"{file.path} 在此提交中的版本无法读取（格式错误）",
-                                             slug, **base))
-                continue
-            if file.old != history.ZERO and old is None:
-                # That version was reported as unreadable when it was committed; compare with
-                # the last readable one instead.
-                old = readable.get(file.path)
-                if old is None:
-                    if new is not None:
-                        readable[file.path] = new
-                    continue
-            if new is None:
-                readable.pop(file.path, None)
-            else:
-                readable[file.path] = new
-            for change in ledger_changes(slug, old, new):
-                if change.serious and not undo:
-                    kind = "altered" if change.kind.endswith("_altered") else "removed"
-                    findings.append(AuditFinding(kind, True, change.describe(), change.ref,
-                                                 **base))
-                elif late := late_entry(change, recorded, limit):
-                    findings.append(AuditFinding(
-                        "backfill", False,
-                        f"{change.describe()}：{recorded} 才记录，晚于事项日期 {late} 天",
-                        change.ref, **base))
-    findings += _closure_quality(ws)
-    findings.sort(key=lambda f: (not f.serious, f.recorded or "", f.ref))
-    counts: dict[str, int] = {}
-    for finding in findings:
-        counts[finding.kind] = counts.get(finding.kind, 0) + 1
-    return {"since": since.isoformat() if since else None, "commits": len(commits),
-            "backfill_days": limit, "serious": sum(1 for f in findings if f.serious),
-            "counts": counts, "findings": [f.to_json() for f in findings]}
-
-
-def _takes_back(root: Path, commit: history.Commit, by_id: dict[str, history.Commit]) -> bool:
-    """Whether an ``undo`` commit really puts back the ledgers of the commit it names: a
-    ``Zhengdun-Action: undo`` typed by hand must not excuse a removal."""
-    undoes = commit.trailer("Zhengdun-Undoes")
-    if len(undoes) != 1:
-        return False
-    undone = by_id.get(undoes[0])
-    if undone is None:  # before the scanned range (--since)
-        found = history.log(root, [LEDGERS], max_count=1, rev=undoes[0])
-        undone = found[0] if found and found[0].id == undoes[0] else None
-    if undone is None:
-        return False
-    return ({f.path: (f.old, f.new) for f in commit.files}
-            == {f.path: (f.new, f.old) for f in undone.files})
-
-
-def _closure_quality(ws: Workspace) -> list[AuditFinding]:
-    # Each ledger on its own: one that cannot be read is already an "unreadable" finding and
-    # must not stop the audit.
-    files = {path: blob for path, blob in
-             history.tree_files(ws.root, history.head_commit(ws.root), LEDGERS).items()
-             if path.endswith(".yaml") and path.count("/") == 1}
-    raw = history.read_blobs(ws.root, list(files.values()))
-    out = []
-    for path, blob in sorted(files.items()):
-        slug = path[len(LEDGERS) + 1:-5]
-        ledger = _ledger_from(raw.get(blob), path)
-        if ledger is None:
-            continue
-        for problem in ledger.problems:
-            ref = f"{slug}/{problem.id}"
-            for closure in problem.closures:
-                if not closure.evidence:
-                    out.append(AuditFinding("no_evidence", False,
-                                            f"{ref} 于 {closure.on} 销号，没有佐证材料", ref))
-                if not closure.verified_by:
-                    out.append(AuditFinding("no_verifier", False,
-                                            f"{ref} 于 {closure.on} 销号，未写明验收人", ref))
-                steps = [s.on for s in problem.steps if s.on > closure.on]
-                later_reopen = closure.reopened is not None
-                if steps and not later_reopen:
-                    out.append(AuditFinding("closure_before_step", False,
-                                            f"{ref} 于 {closure.on} 销号，但有日期更晚的整改进展"
-                                            f"（{max(steps)}）", ref))
-    return out
+            "problem": problem, "entries": entries, "shallow": _shallow_note(ws.root)}
 
 
 # --------------------------------------------------------------------------- undo
@@ -495,8 +430,8 @@ def plan_undo(ws: Workspace) -> UndoPlan:
     for file in files:
         if file.path.startswith(f"{LEDGERS}/") and file.path.endswith(".yaml"):
             slug = file.path[len(LEDGERS) + 1:-5]
-            changes += ledger_changes(slug, _ledger_from(raw.get(file.old), file.path),
-                                      _ledger_from(raw.get(file.new), file.path))
+            changes += ledger_changes(slug, ledger_from(raw.get(file.old), file.path),
+                                      ledger_from(raw.get(file.new), file.path))
     return UndoPlan(commit, changes, raw, resuming, ws.config.timezone)
 
 
