@@ -239,7 +239,7 @@ def test_a_deleted_organization(county: Dated) -> None:
 
 def test_a_deleted_visit(county: Dated) -> None:
     replace_in(county.root / CHENGDONG,
-               "visits:\n  - on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n",
+               "visits:\n  - round: \"2026\"\n    on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n",
                "")
     commit = tamper(county)
     data = as_json(county.run("audit", "--json"), 1)
@@ -276,7 +276,7 @@ def test_plain_git_commits_of_other_files_are_not_findings(county: Dated) -> Non
 
 def test_a_removal_recorded_with_zhengdun_commit_is_still_serious(county: Dated) -> None:
     replace_in(county.root / CHENGDONG,
-               "visits:\n  - on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n",
+               "visits:\n  - round: \"2026\"\n    on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n",
                "")
     county("2026-10-05T10:00:00+08:00", "commit", "-m", "删掉督查")
     commit = git(county.root, "rev-parse", "HEAD").strip()
@@ -286,7 +286,7 @@ def test_a_removal_recorded_with_zhengdun_commit_is_still_serious(county: Dated)
 
 def test_a_forged_undo_trailer_does_not_excuse_a_removal(county: Dated) -> None:
     replace_in(county.root / CHENGDONG,
-               "visits:\n  - on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n",
+               "visits:\n  - round: \"2026\"\n    on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n",
                "")
     parent = git(county.root, "rev-parse", "HEAD").strip()
     commit = tamper(county, "undo chengdong: 撤销\n\nZhengdun-Action: undo\n"
@@ -325,7 +325,7 @@ def test_removal_hidden_behind_a_broken_version_is_caught(county: Dated) -> None
     path.write_text(good.replace("problems:\n", "problems: [\n"), encoding="utf-8")
     broken = tamper(county, "坏文件")
     path.write_text(good.replace(
-        "visits:\n  - on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n", ""),
+        "visits:\n  - round: \"2026\"\n    on: 2026-09-22\n    kind: 督查\n    by: 县委组织部\n    text: 进度偏慢\n", ""),
         encoding="utf-8")
     county("2026-10-06T10:00:00+08:00", "commit", "-m", "修好文件")
     fixed = git(county.root, "rev-parse", "HEAD").strip()
