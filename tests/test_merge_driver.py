@@ -161,6 +161,22 @@ def test_the_same_field_changed_both_ways_is_a_true_conflict(clerks: tuple[Path,
     assert "全部通过" in ok(b, "check").out
 
 
+def test_records_that_do_not_stand_together_are_a_conflict(clerks: tuple[Path, Path]) -> None:
+    """Both clerks closed majiaping/1: each side passes check, the two closures together do
+    not (only the last closure may lack a reopening). Both are kept, and the clerk decides."""
+    a, b = clerks
+    ok(a, "close", "majiaping/1", "--result", "活动室已维修", "--on", "2026-06-01")
+    git(a, "push", "-q")
+    ok(b, "close", "majiaping/1", "--result", "维修完毕并验收", "--on", "2026-06-03")
+    pulled = pull(b, "no-rebase")
+    assert pulled.returncode != 0
+    assert "两边的记录各自没有问题，合在一起却通不过 zhengdun check" in pulled.stderr, pulled.stderr
+    assert "运行 git add ledgers/majiaping.yaml，再运行 git commit --no-edit 完成" in pulled.stderr
+    closures = store.load_data(b / LEDGER)["problems"][0]["closures"]
+    assert [c["result"] for c in closures] == ["活动室已维修", "维修完毕并验收"]
+    assert zhengdun(b, "check").code == 1
+
+
 def test_a_conflict_in_a_rebase_names_rebase_continue(clerks: tuple[Path, Path]) -> None:
     a, b = clerks
     for root, owner in ((a, "赵六"), (b, "钱七")):

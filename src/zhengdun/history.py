@@ -211,12 +211,18 @@ def conflict_hint(root: Path, names: Sequence[str], busy: Unfinished | None = No
     (``git checkout -- FILE`` is refused on an unmerged path; ``git commit`` does not end a
     rebase; without a merge in progress the file is simply recorded again)."""
     shown = " ".join(names)
-    edit = (f"用编辑器打开 {shown}，每处冲突在 <<<<<<< 与 ======= 之间、======= 与 >>>>>>> 之间"
-            "保留应当保留的行（两边都对的，两边都留），删去这三种标记行，运行 zhengdun check 确认")
+    return (f"用编辑器打开 {shown}，每处冲突在 <<<<<<< 与 ======= 之间、======= 与 >>>>>>> 之间"
+            "保留应当保留的行（两边都对的，两边都留），删去这三种标记行，运行 zhengdun check 确认；"
+            f"然后{settle_hint(root, names, busy)}")
+
+
+def settle_hint(root: Path, names: Sequence[str], busy: Unfinished | None = None) -> str:
+    """How a file put right after a conflict is recorded: ``git add`` and the command that
+    finishes the merge or rebase in progress, or (none) ``zhengdun commit``."""
     busy = busy or unfinished(root)
     if busy is None:
-        return f"{edit}；然后运行 zhengdun commit -m \"解决合并冲突\" 记录"
-    return (f"{edit}；然后运行 git add {shown}，再{busy.finish} 完成"
+        return "运行 zhengdun commit -m \"解决合并冲突\" 记录"
+    return (f"运行 git add {' '.join(names)}，再{busy.finish} 完成"
             f"（或运行 {busy.abort} 放弃，回到开始之前）")
 
 

@@ -352,27 +352,46 @@ def merge_data(base: Any, ours: Any, theirs: Any, unpublished: str = "ours") -> 
 
 # --------------------------------------------------------------------------- the driver
 
-_FIELDS = {"title": "问题", "due": "整改时限", "owner": "责任人", "category": "类型",
-           "source": "来源", "found_on": "发现日期", "name": "名称", "kind": "类别",
-           "township": "所属乡镇", "designated_on": "认定日期", "grade": "验收结论",
-           "score": "得分", "result": "整改结果", "verified_by": "验收人", "text": "内容",
-           "reason": "原因", "by": "人员或单位"}
-
-
 def _where(slug: str, data: Any, conflict: Conflict) -> str:
-    """The conflict as the clerk refers to it: 村(社区)/编号 and the field."""
+    """The conflict as the clerk refers to it: 村(社区)/编号 and the field (the models' names
+    for fields, imported only when there is a conflict to tell)."""
+    from zhengdun.model import label
+
     path = conflict.path
     ref = slug
+    rest: store.DataPath = path
     if len(path) >= 2 and path[0] == "problems" and isinstance(path[1], int):
         with contextlib.suppress(KeyError, IndexError, TypeError):
             ref = f"{slug}/{data['problems'][path[1]]['id']}"
         rest = path[2:]
-    else:
-        rest = path
-    inside = "".join(f"{p}[{i}]." for p, i in zip(rest[::2], rest[1::2], strict=False))
-    name = f"{inside}{conflict.key}"
-    label = _FIELDS.get(conflict.key)
-    return f"{ref} 的{label}（{name}）" if label else f"{ref} 的 {name}"
+    return f"{ref} 的{label((*rest, conflict.key))}（{conflict.key}）"
+
+
+def _new_errors(root: Path, shown: str, merged: Any, sides: Sequence[Any]) -> list[str]:
+    """What ``check`` would find wrong with the merge and with neither side: two records
+    that each stood alone and do not stand together (both sides closed the same problem; a
+    合格 acceptance on one side, a problem found before it on the other)."""
+    from pydantic import ValidationError
+
+    from zhengdun.model import Ledger, label, ledger_findings
+    from zhengdun.workspace import Workspace, load_config
+
+    try:
+        ws = Workspace(root, load_config(root))
+    except UserError:
+        return []  # no readable config (it may be merging too): check will tell
+
+    def errors(data: Any) -> set[tuple[str, str]]:
+        try:
+            ledger = Ledger.model_validate(data)
+        except ValidationError:
+            return {("", "格式不对")}
+        return {(label(f.path), f.message) for f in ledger_findings(
+            ledger, ws.config, ws.today(), ws.evidence_problem) if f.severity == "error"}
+
+    before = set().union(*(errors(side) for side in sides))
+    return [f"{where}：{message}" if where else message
+            for where, message in sorted(errors(merged) - before)]
 
 
 def _shown(value: Any) -> str:
@@ -430,8 +449,16 @@ def merge_files(root: Path, base: Path, ours: Path, theirs: Path, shown: str) ->
         said += [f"  {_where(slug, merged.data, c)}：{labels[0]}为“{_shown(c.ours)}”，"
                  f"{labels[1]}为“{_shown(c.theirs)}”" for c in merged.conflicts]
         said.append(history.conflict_hint(root, [shown], busy))
+    broken = [] if merged.conflicts or not merged.edits else \
+        _new_errors(root, shown, merged.data, parsed[1:])
+    if broken:
+        said.append(f"{shown} 两边的记录各自没有问题，合在一起却通不过 zhengdun check，"
+                    "需要决定怎样记录：")
+        said += [f"  {slug}：{line}" for line in broken]
+        said.append(f"合并的结果已写入 {shown}（两边的记录都在）：用编辑器改正后运行 zhengdun check "
+                    f"确认；然后{history.settle_hint(root, [shown], busy)}")
     store.write_atomic(ours, docs[1].encode(text), shown)
-    return DriverResult(1 if merged.conflicts else 0, said)
+    return DriverResult(1 if merged.conflicts or broken else 0, said)
 
 
 def _text(ours: store.Document, merged: Merged) -> str:
