@@ -100,7 +100,8 @@ class Merged:
 
 
 def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    """A value in one line, for the clerk (a list or mapping in a conflict message)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _day(item: Any) -> str | None:
@@ -130,7 +131,7 @@ class _Merge:
         Removed on one side and changed on the other, the changed one stands: a ledger never
         loses a record to a merge.
         """
-        if _canon(ours) == _canon(theirs) or _canon(theirs) == _canon(base):
+        if ours == theirs or theirs == base:
             return ours
         if theirs is _ABSENT:
             return ours
@@ -143,7 +144,7 @@ class _Merge:
         if isinstance(ours, list) and isinstance(theirs, list) and (
                 base is _ABSENT or isinstance(base, list)):
             return self.sequence(path, key, [] if base is _ABSENT else base, ours, theirs)
-        if _canon(ours) == _canon(base):
+        if ours == base:
             self.out.edits.append(store.Set(path, key, _written(theirs)))
             return theirs
         self.out.conflicts.append(Conflict(path, key, ours, theirs))
@@ -184,13 +185,13 @@ class _Merge:
             there = by_theirs.get(number, _ABSENT)
             if number in by_base:
                 if there is _ABSENT:  # removed there (by hand): kept unless untouched here
-                    if _canon(problem) == _canon(by_base[number]):
+                    if problem == by_base[number]:
                         self.out.rewrite = True
                         continue
                     merged.append(problem)
                     continue
                 merged.append(self.mapping((*path, key, index), by_base[number], problem, there))
-            elif there is _ABSENT or _canon(there) == _canon(problem):
+            elif there is _ABSENT or there == problem:
                 merged.append(problem)  # new here only, or the same problem on both sides
             elif self.unpublished == "ours":
                 new = max(n for n in taken if n is not None) + 1
@@ -229,29 +230,29 @@ class _Merge:
             there = theirs[theirs_of[origin]] if origin in theirs_of else _ABSENT
             was = base[origin]
             if there is _ABSENT:
-                if _canon(item) == _canon(was):
+                if item == was:
                     self.out.rewrite = True  # removed there, untouched here
                     continue
                 merged.append(item)
             elif isinstance(item, dict) and isinstance(there, dict) and isinstance(was, dict):
                 merged.append(self.mapping((*path, key, index), was, item, there))
-            elif _canon(there) == _canon(was) or _canon(item) == _canon(there):
+            elif there == was or item == there:
                 merged.append(item)
-            elif _canon(item) == _canon(was):
+            elif item == was:
                 self.out.rewrite = True  # no edit names a plain list item: written anew
                 merged.append(there)
             else:  # a plain item changed both ways: both versions kept
                 merged.append(item)
                 incoming.append(there)
         for origin, index in theirs_of.items():
-            if origin not in ours_of and _canon(theirs[index]) != _canon(base[origin]):
+            if origin not in ours_of and theirs[index] != base[origin]:
                 incoming.append(theirs[index])  # removed here, changed there: it stands
         mine = [item for i, item in enumerate(ours) if i not in origin_of]
         matched = set(theirs_of.values())
         for i, item in enumerate(theirs):
             if i in matched:
                 continue
-            twin = next((m for m in mine if _canon(m) == _canon(item)), None)
+            twin = next((m for m in mine if m == item), None)
             if twin is not None:
                 mine.remove(twin)  # the same record made on both sides: kept once
                 continue
@@ -297,7 +298,10 @@ def _align(base: list[Any], side: list[Any]) -> dict[int, int]:
     Equal items match in order (difflib); of the others, a base item and a side item at the
     same place match when they share a field (a closure that was later reopened).
     """
-    matcher = SequenceMatcher(None, [_canon(b) for b in base], [_canon(s) for s in side],
+    def key(item: Any) -> str:
+        return json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
+
+    matcher = SequenceMatcher(None, [key(b) for b in base], [key(s) for s in side],
                               autojunk=False)
     out: dict[int, int] = {}
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -317,7 +321,7 @@ def _akin(old: Any, new: Any) -> bool:
     """Whether ``new`` is ``old`` with fields changed or added (not another record)."""
     if not (isinstance(old, dict) and isinstance(new, dict)):
         return False
-    shared = [k for k in old if k in new and _canon(old[k]) == _canon(new[k])]
+    shared = [k for k in old if k in new and old[k] == new[k]]
     return bool(shared) and (_day(old) is None or _day(old) == _day(new))
 
 
@@ -343,7 +347,7 @@ def merge_data(base: Any, ours: Any, theirs: Any, unpublished: str = "ours") -> 
     merger = _Merge(unpublished)
     if not all(isinstance(v, dict) for v in (ours, theirs)):
         merger.out.data = ours
-        if _canon(ours) != _canon(theirs):
+        if ours != theirs:
             merger.out.conflicts.append(Conflict((), "", ours, theirs))
         return merger.out
     merger.out.data = merger.mapping((), base if isinstance(base, dict) else {}, ours, theirs)
@@ -389,9 +393,14 @@ def _new_errors(root: Path, shown: str, merged: Any, sides: Sequence[Any]) -> li
         return {(label(f.path), f.message) for f in ledger_findings(
             ledger, ws.config, ws.today(), ws.evidence_problem) if f.severity == "error"}
 
-    before = set().union(*(errors(side) for side in sides))
+    found = errors(merged)
+    if not found:
+        return []  # the usual case: the sides need no second look
+    # placed by where they are: a side's finding may read differently once merged ("21号" and
+    # "21号、22号"), and is not the merge's doing
+    before = {where for side in sides for where, _ in errors(side)}
     return [f"{where}：{message}" if where else message
-            for where, message in sorted(errors(merged) - before)]
+            for where, message in sorted(found) if where not in before]
 
 
 def _shown(value: Any) -> str:
@@ -431,13 +440,12 @@ def merge_files(root: Path, base: Path, ours: Path, theirs: Path, shown: str) ->
     if unpublished == "ours":
         labels = labels[::-1]
     text = _text(docs[1], merged)
-    if not merged.conflicts and (merged.edits or merged.rewrite or docs[0].raw != docs[2].raw):
-        # Both sides' comments and layout, where git's line merge gives the same data: the
-        # splice keeps only ours' (in a rebase, the published side's, not the clerk's).
+    if not merged.conflicts and _comments_only_there(docs):
+        # Their comments too, where git's line merge gives the same data: the splice keeps
+        # only ours' (in a rebase, the published side's, not the clerk's).
         code, lines = history.merge_file(root, ours, base, theirs, show=True)
         with contextlib.suppress(UserError, UnicodeDecodeError):
-            if code == 0 and _canon(store.parse(lines.decode("utf-8")).data) == \
-                    _canon(merged.data):
+            if code == 0 and store.parse(lines.decode("utf-8")).data == merged.data:
                 text = lines.decode("utf-8")
     said = [f"{slug}/{was} 已改为 {slug}/{now}：另一位同志已先记录 {slug}/{was}"
             for was, now in merged.renumbered]
@@ -457,15 +465,24 @@ def merge_files(root: Path, base: Path, ours: Path, theirs: Path, shown: str) ->
         said += [f"  {slug}：{line}" for line in broken]
         said.append(f"合并的结果已写入 {shown}（两边的记录都在）：用编辑器改正后运行 zhengdun check "
                     f"确认；然后{history.settle_hint(root, [shown], busy)}")
-    store.write_atomic(ours, docs[1].encode(text), shown)
+    ours.write_bytes(docs[1].encode(text))  # git's own temporary file, read back at once
     return DriverResult(1 if merged.conflicts or broken else 0, said)
+
+
+def _comments_only_there(docs: Sequence[store.Document]) -> bool:
+    """Whether "theirs" has comment lines that neither the ancestor nor "ours" has."""
+    base, ours, theirs = (d.text for d in docs)
+    if "#" not in theirs or theirs == base:
+        return False
+    known = set(base.splitlines()) | set(ours.splitlines())
+    return any("#" in line and line not in known for line in theirs.splitlines())
 
 
 def _text(ours: store.Document, merged: Merged) -> str:
     """The merged ledger's text: ours' text with the edits spliced in."""
 
     def same(data: Any) -> bool:
-        return _canon(data) == _canon(merged.data)
+        return bool(data == merged.data)
 
     if not merged.edits and not merged.rewrite:
         return ours.text
