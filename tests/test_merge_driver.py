@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from conftest import git
 from processes import Done, environment, zhengdun
 from zhengdun import store
+from zhengdun.errors import UserError
 from zhengdun.merging import ATTRIBUTE, merge_data, merge_files, register_merge_driver
 
 LEDGER = "ledgers/majiaping.yaml"
@@ -75,6 +76,14 @@ def test_init_registers_the_driver_and_commits_the_attribute(clerks: tuple[Path,
     assert git(a, "status", "--porcelain") == ""
     register_merge_driver(a)  # again: nothing doubled
     assert (a / ".gitattributes").read_text(encoding="utf-8").count(ATTRIBUTE) == 1
+
+
+def test_an_unreadable_gitattributes_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".gitattributes").write_bytes("*.txt text\n# 说明\n".encode("gbk"))
+    before = (tmp_path / ".gitattributes").read_bytes()
+    with pytest.raises(UserError, match=r"无法读取工作区的 \.gitattributes"):
+        register_merge_driver(tmp_path)
+    assert (tmp_path / ".gitattributes").read_bytes() == before
 
 
 def _diverge(a: Path, b: Path) -> None:

@@ -62,9 +62,10 @@ def register_merge_driver(root: Path) -> None:
     attributes = root / ".gitattributes"
     try:
         text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"无法读取 .gitattributes：{exc}",
-                        "请检查这个文件（应为 UTF-8 文本）后重试") from None
+    except (OSError, UnicodeDecodeError):
+        raise UserError("无法读取工作区的 .gitattributes（不是 UTF-8 编码的文字，或没有读取权限），"
+                        "没有登记台账的合并方式",
+                        "请用编辑器把它另存为 UTF-8，或检查它的权限，然后重试") from None
     if ATTRIBUTE not in text.splitlines():
         if text and not text.endswith("\n"):
             text += "\n"
