@@ -365,6 +365,14 @@ for _ in names:
     pos = end + 1 + size + 1
 """
 
+PARSE_BOTH = """\
+import sys
+import yaml
+for path in sys.argv[1:]:
+    with open(path, "rb") as handle:
+        yaml.load(handle, Loader=yaml.CSafeLoader)
+"""
+
 MINIMAL_TYPER = """\
 import typer
 
@@ -394,6 +402,7 @@ SHOW = Target()  # no target in the issue: shown for what it tells
 INFO = Target()
 HELP = Target(ratio=1.2)
 RECORD = Target(ratio=3.0)  # one-path issue: ≤ 3 × (python -c pass + git commit)
+MERGE = Target(ratio=2.0)  # issue 13: the merge driver ≤ 2 × parsing both versions
 TABLE = Target(ratio=1.3)  # one-path issue: a screen table ≤ 1.3 × its --json, warm
 LOOK_S = Target(ms=300)  # one-path issue: a look right after one record, S
 LOOK_L = Target(ms=3000)  # and at L
@@ -600,6 +609,57 @@ def bulletin_warm_bench(ctx: Context) -> list[tuple[Bench, bool]]:
                    has_floor=False), True)]
 
 
+def merge_benches(ctx: Context) -> list[tuple[Bench, bool]]:
+    """The merge driver (issue 13) on one ledger of this size that two clerks changed: each
+    added a visit, a step on one problem and a new problem under the same number."""
+    from datetime import date
+
+    from zhengdun import store
+
+    pick = ctx.refs(1)[0]
+    folder = ctx.scripts / "merge"
+    folder.mkdir(exist_ok=True)
+    doc = store.read(ctx.root / pick["file"])
+    data = doc.parse().data
+    problems, visits = data.get("problems") or [], data.get("visits") or []
+    number = int(pick["ref"].rsplit("/", 1)[1])
+    index = next(i for i, p in enumerate(problems) if p["id"] == number)
+
+    today = date.fromisoformat(TODAY)  # after every generated date (and acceptance)
+
+    def version(who: str) -> str:
+        visit = {"on": today, "kind": "督查", "by": f"{who}督查组", "text": "督查整改进度"}
+        step = {"on": today, "text": f"{who}召开支委会研究整改措施"}
+        new = {"id": max(p["id"] for p in problems) + 1, "title": f"{who}发现村务公开不及时",
+               "category": "7", "found_on": today, "due": date(2026, 12, 31),
+               "owner": "王建国"}
+        steps = problems[index].get("steps") or []
+        edits: list[store.Edit] = [
+            store.Append(("problems", index), "steps", step, [*steps, step]),
+            store.Append((), "visits", visit, [*visits, visit]),
+            store.Append((), "problems", new, [*problems, new])]
+        return store.apply_edits(doc, edits, lambda _data: True)
+
+    base, theirs = folder / "base.yaml", folder / "theirs.yaml"
+    base.write_bytes(doc.raw)
+    theirs.write_text(version("乙"), encoding="utf-8")
+    mine = version("甲")
+    merged = folder / "merged.yaml"
+
+    def fresh() -> None:
+        merged.write_text(mine, encoding="utf-8")
+
+    def trial(i: int) -> Trial:
+        return Trial([[ZHENGDUN, "merge-driver", str(base), str(merged), str(theirs),
+                       pick["file"]]],
+                     [[PYTHON, _script(ctx.scripts, "parse_both.py", PARSE_BOTH), str(merged),
+                       str(theirs)]], before_op=fresh, before_floor=fresh)
+
+    return [(Bench("merge-driver (vs parsing both)", ctx.size, MERGE, trial,
+                   note=f"`{pick['file']}` changed on two sides (a visit, a step, a problem each: "
+                        "one renumbered); the floor parses both versions with libyaml"), False)]
+
+
 def help_benches(ctx: Context) -> list[tuple[Bench, bool]]:
     floor = [[PYTHON, _script(ctx.scripts, "minimal_typer.py", MINIMAL_TYPER), "--help"]]
     return [(Bench("--help", "—", HELP, lambda i: Trial([[ZHENGDUN, "--help"]], floor)), False),
@@ -622,6 +682,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += bulletin_warm_bench(ctx)
         benches += table_benches(ctx)
         benches += look_benches(ctx, runs)
+        benches += merge_benches(ctx)
     else:  # tiny: every kind of operation once, to prove the harness works
         benches += write_benches(ctx, runs, S_WRITE)
         benches += read_benches(ctx)
@@ -629,6 +690,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += bulletin_warm_bench(ctx)
         benches += table_benches(ctx)
         benches += look_benches(ctx, runs)
+        benches += merge_benches(ctx)
     if with_help:
         benches += help_benches(ctx)
     return benches

@@ -155,8 +155,8 @@ def test_init_creates_workspace_with_one_commit(tmp_path: Path, dated: str) -> N
     assert git(root, "rev-list", "--count", "HEAD").strip() == "1"
     assert git(root, "symbolic-ref", "--short", "HEAD").strip() == "main"
     assert committed_files(root) == sorted([
-        "zhengdun.yaml", ".gitignore", "ledgers/.gitkeep", "templates/.gitkeep",
-        "evidence/.gitkeep"])
+        "zhengdun.yaml", ".gitignore", ".gitattributes", "ledgers/.gitkeep",
+        "templates/.gitkeep", "evidence/.gitkeep"])
     assert git(root, "log", "-1", "--format=%s") == "init workspace: 新县软弱涣散基层党组织整顿台账\n"
     assert trailer(root, "Zhengdun-Action") == ["init"]
     assert trailer(root, "Zhengdun-Ref") == ["workspace"]

@@ -118,7 +118,7 @@ def test_merge_conflict_in_the_config_is_named_as_one(root: Path) -> None:
     done = run(root, "check")
     assert done.code == 1
     assert f"zhengdun.yaml:{line}:1: 错误：这里是 git 合并冲突留下的标记" in done.out, done.out
-    assert "git add zhengdun.yaml 和 git commit" in done.out
+    assert "git add zhengdun.yaml，再运行 git commit --no-edit 完成" in done.out
     assert "冒号" not in done.out
     assert snapshot(root) == before
     for quick in ("on", "off"):

@@ -45,6 +45,9 @@ class CheckReport:
     lost: str | None = None  # deleted ledgers no rename explains: commit's refusal, in words
     blocked: str | None = None  # why git would refuse the next recording, and what to do
     maintenance: list[str] = field(default_factory=list)  # why ``zhengdun maintain`` would help
+    #: a merge, rebase or cherry-pick is in progress: the uncommitted files are git's to finish
+    #: (``blocked`` says how), not the clerk's to record or to discard with ``git checkout --``
+    unfinished: bool = False
 
     @property
     def errors(self) -> list[Located]:
@@ -142,6 +145,7 @@ def check_workspace(root: Path) -> CheckReport:
                 and s.path not in report.renamed]
         if lost:
             report.lost = str(deleted_ledgers_refusal(lost))
+        report.unfinished = history.unfinished(root) is not None
         try:
             history.preflight(root)
         except UserError as exc:

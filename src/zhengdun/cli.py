@@ -1089,6 +1089,24 @@ def org_history(
         return
     sys.stdout.write(format_history(data))
 
+# --- merging (h5) ---
+
+
+@app.command("merge-driver", hidden=True)
+@guarded
+def merge_driver(
+    base: Annotated[str, typer.Argument(metavar="BASE", help="共同的上一版（git 的 %O）")],
+    ours: Annotated[str, typer.Argument(metavar="OURS", help="本方版本，合并结果写回这里（%A）")],
+    theirs: Annotated[str, typer.Argument(metavar="THEIRS", help="对方版本（%B）")],
+    path: Annotated[str, typer.Argument(metavar="PATH", help="台账在工作区中的路径（%P）")],
+) -> None:
+    """git 合并台账时调用：按记录合并两个版本（由 zhengdun init 登记，不需要手工运行）。"""
+    from zhengdun.merging import run_driver
+
+    code = run_driver([base, ours, theirs, path])
+    if code:
+        raise typer.Exit(code)
+
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point."""

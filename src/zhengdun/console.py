@@ -154,7 +154,7 @@ def format_check(report: CheckReport) -> str:
     else:
         summary += "全部通过。"
     out.append(summary)
-    if report.uncommitted:
+    if report.uncommitted and not report.unfinished:
         names = report.names
         listed = "、".join(f"{names[p]}（{p}）" if p in names else p for p in report.uncommitted)
         discard = ("运行 git checkout -- 文件 放弃" if not report.new_files

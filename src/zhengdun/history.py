@@ -137,15 +137,14 @@ def preflight(root: Path, *, undoing: bool = False) -> None:
         if (gdir / lock).exists():
             raise GitError(f"另一个 git 程序正在使用这个仓库（存在 .git/{lock}）",
                            f"请等它结束后重试；如果确认没有 git 在运行，删除 .git/{lock} 后重试")
-    if (gdir / "MERGE_HEAD").exists():
-        raise GitError("git 正在合并（merge）中，现在不能记录新的修改",
-                       "请先完成合并（解决冲突后 git commit），或运行 git merge --abort 放弃合并")
-    if (gdir / "rebase-merge").exists() or (gdir / "rebase-apply").exists():
-        raise GitError("git 正在变基（rebase）中，现在不能记录新的修改",
-                       "请先运行 git rebase --continue 完成，或 git rebase --abort 放弃")
-    if (gdir / "CHERRY_PICK_HEAD").exists():
-        raise GitError("git 正在拣选或撤销提交（cherry-pick / revert）中，现在不能记录新的修改",
-                       "请先完成或放弃该操作（git cherry-pick --abort 或 git revert --abort）")
+    busy = unfinished(root)
+    if busy is not None:
+        conflicted = conflicted_paths(root)
+        if conflicted:
+            raise GitError(f"{busy.doing}，{'、'.join(conflicted)} 的合并冲突还没有解决，"
+                           "现在不能记录新的修改", conflict_hint(root, conflicted))
+        raise GitError(f"{busy.doing}，现在不能记录新的修改",
+                       f"请先{busy.finish} 完成，或运行 {busy.abort} 放弃")
     reverting = revert_in_progress(root)
     if reverting is not None and not (undoing and reverting == head_commit(root)):
         raise GitError("git 正在拣选或撤销提交（cherry-pick / revert）中，现在不能记录新的修改",
@@ -154,6 +153,77 @@ def preflight(root: Path, *, undoing: bool = False) -> None:
     if not content.startswith("ref:"):
         raise GitError("git 当前不在任何分支上（分离 HEAD 状态），新记录可能丢失",
                        "请先切回分支，例如运行 git switch main")
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A git operation begun and not ended (a merge, a rebase, a cherry-pick), in words that
+    work: what git is doing, how to finish it once the conflicts are resolved, how to abort."""
+
+    kind: str  # "merge" | "rebase" | "cherry-pick"
+    doing: str
+    finish: str
+    abort: str
+
+
+_UNFINISHED = {
+    "rebase": Unfinished("rebase", "git 正在变基（rebase）中",
+                         "运行 git rebase --continue", "git rebase --abort"),
+    "merge": Unfinished("merge", "git 正在合并（merge）中",
+                        "运行 git commit --no-edit", "git merge --abort"),
+    "cherry-pick": Unfinished("cherry-pick", "git 正在拣选或撤销提交（cherry-pick / revert）中",
+                              "运行 git cherry-pick --continue（撤销时 git revert --continue）",
+                              "git cherry-pick --abort 或 git revert --abort"),
+}
+
+
+def unfinished(root: Path) -> Unfinished | None:
+    """The merge, rebase or cherry-pick in progress in the workspace, read from git's folder.
+
+    The one place that tells them apart: ``preflight`` (every recording command), ``check``
+    and the merge driver (which side of a rebase is the clerk's own) all ask it.
+    """
+    gdir = git_dir(root)
+    if gdir is None:
+        return None
+    if (gdir / "rebase-merge").exists() or (gdir / "rebase-apply").exists():
+        return _UNFINISHED["rebase"]
+    if (gdir / "MERGE_HEAD").exists():
+        return _UNFINISHED["merge"]
+    if (gdir / "CHERRY_PICK_HEAD").exists():
+        return _UNFINISHED["cherry-pick"]
+    return None
+
+
+def conflicted_paths(root: Path) -> list[str]:
+    """Files git holds as unmerged (a conflict not yet resolved with ``git add``)."""
+    out = run(root, "diff", "--name-only", "--diff-filter=U", "-z", check=False).stdout
+    return sorted(p for p in out.split("\0") if p)
+
+
+#: What a merge driver runs within when git shows no sign of one yet (git writes MERGE_HEAD
+#: only once its merge drivers have run).
+MERGING = _UNFINISHED["merge"]
+
+
+def conflict_hint(root: Path, names: Sequence[str], busy: Unfinished | None = None) -> str:
+    """What to do about conflict markers in ``names``: words that work in the state git is in
+    (``git checkout -- FILE`` is refused on an unmerged path; ``git commit`` does not end a
+    rebase; without a merge in progress the file is simply recorded again)."""
+    shown = " ".join(names)
+    return (f"用编辑器打开 {shown}，每处冲突在 <<<<<<< 与 ======= 之间、======= 与 >>>>>>> 之间"
+            "保留应当保留的行（两边都对的，两边都留），删去这三种标记行，运行 zhengdun check 确认；"
+            f"然后{settle_hint(root, names, busy)}")
+
+
+def settle_hint(root: Path, names: Sequence[str], busy: Unfinished | None = None) -> str:
+    """How a file put right after a conflict is recorded: ``git add`` and the command that
+    finishes the merge or rebase in progress, or (none) ``zhengdun commit``."""
+    busy = busy or unfinished(root)
+    if busy is None:
+        return "运行 zhengdun commit -m \"解决合并冲突\" 记录"
+    return (f"运行 git add {' '.join(names)}，再{busy.finish} 完成"
+            f"（或运行 {busy.abort} 放弃，回到开始之前）")
 
 
 def revert_in_progress(root: Path) -> str | None:
@@ -899,3 +969,20 @@ def contains(root: Path, ancestor: str, rev: str = "HEAD") -> bool:
 def signature(root: Path, commit: str) -> str:
     """git's verdict on a commit's signature (``%G?``): G good, B bad, N none, U/X/Y/R/E …"""
     return run(root, "log", "-1", "--format=%G?", commit, "--", check=False).stdout.strip() or "N"
+
+
+def merge_file(root: Path, ours: Path, base: Path, theirs: Path, *,
+               show: bool = False) -> tuple[int, bytes]:
+    """git's own line-by-line merge of three files (``git merge-file``): (0 when it merged
+    cleanly, else 1; the text). Written into ``ours``, or with ``show`` only returned."""
+    command = ["git", "merge-file", "-L", "本机", "-L", "共同的上一版", "-L", "对方",
+               *(["-p"] if show else []), str(ours), str(base), str(theirs)]
+    try:
+        result = subprocess.run(command, cwd=root, env=_env(), capture_output=True,
+                                check=False, restore_signals=False)
+    except FileNotFoundError:
+        raise GitError("找不到 git 程序", "请先安装 git") from None
+    if result.returncode < 0:
+        raise GitError("git merge-file 失败："
+                       f"{_first_lines(result.stderr.decode('utf-8', 'replace'))}")
+    return (0 if result.returncode == 0 else 1), result.stdout

@@ -141,8 +141,11 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
         (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
         text = config_text if config_text is not None else store.dump(data, CONFIG_HEADER)
         store.write_atomic(folder / CONFIG_NAME, text.encode())
-        paths = [CONFIG_NAME, ".gitignore", *(f"{n}/.gitkeep" for n in
-                                               (LEDGERS, TEMPLATES, EVIDENCE))]
+        from zhengdun.merging import register_merge_driver
+
+        register_merge_driver(folder)  # ledgers merge by record (docs/sync.md)
+        paths = [CONFIG_NAME, ".gitignore", ".gitattributes",
+                 *(f"{n}/.gitkeep" for n in (LEDGERS, TEMPLATES, EVIDENCE))]
         message = history.message("init", "workspace", f"{county}软弱涣散基层党组织整顿台账")
         commit = history.commit(folder, paths, message, new_paths=paths)
     except UserError:
@@ -213,7 +216,7 @@ def _undo_init(folder: Path, created: bool, fresh_repo: bool) -> None:
         return
     # suppress: on a read-only disk even removing a file that is not there fails (EROFS),
     # and the clerk must hear the first failure, not this one
-    for name in (CONFIG_NAME, ".gitignore"):
+    for name in (CONFIG_NAME, ".gitignore", ".gitattributes"):
         with contextlib.suppress(OSError):
             (folder / name).unlink(missing_ok=True)
     for name in (LEDGERS, TEMPLATES, EVIDENCE):

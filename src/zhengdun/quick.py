@@ -196,6 +196,12 @@ def run(args: list[str]) -> int:
     directory: Path | None = None
     if len(args) >= 2 and args[0] == "-C" and args[1] and not args[1].startswith("-"):
         directory, args = Path(args[1]), args[2:]
+    if len(args) == 5 and args[0] == "merge-driver" and directory is None:
+        # git runs the driver once for every ledger both sides changed: without Typer's start-up
+        from zhengdun.boundary import guarded
+        from zhengdun.merging import run_driver
+
+        return guarded(lambda: run_driver(args[1:]))
     if not args or args[0] not in SPECS:
         raise Decline
     values = parse(SPECS[args[0]], args[1:])

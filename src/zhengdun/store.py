@@ -17,6 +17,7 @@ whole file in its own layout, and the clerk's other lines must stay as they were
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
@@ -206,12 +207,19 @@ def _unreadable_layout(text: str, error_line: int | None) -> YamlError | None:
 
 
 class MergeConflict(YamlError):
-    """Markers of a git merge that was not finished, left in the file."""
+    """Markers of a git merge that was not finished, left in the file.
+
+    ``file`` and ``name`` say which file: what to do depends on the state git is in (a merge,
+    a rebase, none), which :func:`zhengdun.history.conflict_hint` words; the hint here is the
+    fallback for a file outside any repository.
+    """
+
+    file: Path | None = None
+    name: str = "这个文件"
 
 
 CONFLICT_HINT = ("用编辑器打开 {name} ，每处冲突在 <<<<<<< 与 ======= 之间、======= 与 >>>>>>> "
-                 "之间保留应当保留的行，删去这三种标记行；然后运行 git add {name} 和 git commit "
-                 "完成合并（或运行 git merge --abort 放弃这次合并）")
+                 "之间保留应当保留的行，删去这三种标记行")
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -457,7 +465,11 @@ class Document:
             if isinstance(exc, MergeConflict):  # the file's own name, for ``git add``
                 name = self.path.name if self.path.parent.name != "ledgers" else \
                     f"ledgers/{self.path.name}"
-                exc.hint = CONFLICT_HINT.format(name=name)
+                from zhengdun.history import conflict_hint
+
+                root = self.path.parent.parent if name.startswith("ledgers/") else self.path.parent
+                exc.hint = conflict_hint(root, [name])
+                exc.file, exc.name = self.path, name
             raise
         if keep:
             self._parsed = parsed
@@ -743,7 +755,26 @@ class Set:
     value: Any
 
 
-Edit = Append | Set
+@dataclass(frozen=True)
+class Insert:
+    """Put ``items`` before the item at ``index`` of the list under ``key`` of the mapping at
+    ``path`` (``index`` past the end: after the last). ``full`` is the whole list after the
+    change, for a list that must be written anew. The merge driver's way to keep events in
+    date order without rewriting the items already there."""
+
+    path: DataPath
+    key: str
+    index: int
+    items: tuple[Any, ...]
+    full: list[Any]
+
+
+Edit = Append | Set | Insert
+
+
+def _whole(edit: Edit) -> Any:
+    """The value the key has after ``edit``, for when it is written anew."""
+    return edit.value if isinstance(edit, Set) else edit.full
 
 
 class _Lines:
@@ -828,7 +859,7 @@ def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
         return head + block + text[at:]
 
     if pair is None:
-        value = edit.full if isinstance(edit, Append) else edit.value
+        value = _whole(edit)
         at = lines.line_end(_end_offset(container, lines))
         return insert(at, _entry(edit.key, value, indent))
 
@@ -837,13 +868,24 @@ def _splice(text: str, root: Node, edit: Edit, newline: str) -> str:
         dash = value_node.start_mark.column
         at = lines.line_end(_end_offset(value_node, lines))
         return insert(at, _item(edit.item, dash))
+    if isinstance(edit, Insert) and isinstance(value_node, SequenceNode) and _is_block(value_node):
+        dash = value_node.start_mark.column
+        if edit.index >= len(value_node.value):
+            at = lines.line_end(_end_offset(value_node, lines))
+        else:
+            following = value_node.value[edit.index].start_mark
+            if lines.text[lines.starts[following.line]:lines.offset(following.line,
+                                                                    following.column)].strip() != "-":
+                raise _NotSpliceable(edit.path)  # the item does not start on its own "- " line
+            at = lines.starts[following.line]
+        return insert(at, [line for item in edit.items for line in _item(item, dash)])
     if isinstance(edit, Append) and isinstance(value_node, SequenceNode) and value_node.value:
         # a list the clerk wrote inline, ``[{…}, {…}]``: the item goes inside its brackets,
         # so that the items already there (maybe over many lines) stay as they were
         at = lines.offset(value_node.value[-1].end_mark.line, value_node.value[-1].end_mark.column)
         return text[:at] + ", " + _flow(edit.item) + text[at:]
 
-    new_value = edit.full if isinstance(edit, Append) else edit.value
+    new_value = _whole(edit)
     single_line = (isinstance(value_node, ScalarNode)
                    and value_node.start_mark.line == value_node.end_mark.line
                    and value_node.style in (None, "", "'", '"'))
@@ -901,7 +943,7 @@ def _splice_flow(text: str, lines: _Lines, container: MappingNode, edit: Edit) -
 
     pair = _key_value(container, edit.key)
     if pair is None:
-        value = edit.full if isinstance(edit, Append) else edit.value
+        value = _whole(edit)
         at, comma = after_last([v for _, v in container.value], container, "}")
         key = edit.key if _KEY.fullmatch(edit.key) else _double_quoted(edit.key)
         return f"{text[:at]}{comma}{key}: {_flow(value)}{text[at:]}"
@@ -909,7 +951,7 @@ def _splice_flow(text: str, lines: _Lines, container: MappingNode, edit: Edit) -
     if isinstance(edit, Append) and isinstance(value_node, SequenceNode):
         at, comma = after_last(value_node.value, value_node, "]")
         return f"{text[:at]}{comma}{_flow(edit.item)}{text[at:]}"
-    new_value = edit.full if isinstance(edit, Append) else edit.value
+    new_value = _whole(edit)
     start = lines.offset(value_node.start_mark.line, value_node.start_mark.column)
     return text[:start] + _flow(new_value) + text[end(value_node):]
 
@@ -963,10 +1005,13 @@ def _ruamel_apply(text: str, edits: Sequence[Edit]) -> str:
         node = document
         for part in edit.path:
             node = node[part]
-        if isinstance(edit, Append):
+        if isinstance(edit, Append | Insert):
             current = node.get(edit.key)
-            if isinstance(current, list):
+            if isinstance(current, list) and isinstance(edit, Append):
                 current.append(convert(edit.item))
+            elif isinstance(current, list) and isinstance(edit, Insert):
+                for offset, item in enumerate(edit.items):
+                    current.insert(edit.index + offset, convert(item))
             else:
                 node[edit.key] = convert(edit.full)
         else:
@@ -1254,3 +1299,99 @@ def discard(kept: Path | None) -> None:
     """Drop a version :func:`write_atomic` kept, once the new one is recorded."""
     if kept is not None:
         kept.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def mark_conflicts(text: str, conflicts: Sequence[tuple[DataPath, str, Any]],
+                   labels: tuple[str, str]) -> str:
+    """``text`` with git's conflict markers around each field of ``conflicts`` (the mapping's
+    path, the key, the other side's value): the field as ``text`` has it between
+    ``<<<<<<< labels[0]`` and ``=======``, the other value up to ``>>>>>>> labels[1]``.
+
+    A field on the line of its record's ``- `` is marked with its whole record. Where two
+    marks would overlap, the first is kept (the message names every conflict).
+    """
+    root = parse(text).root
+    if root is None:
+        return text
+    data = parse(text).data
+    lines = _Lines(text)
+    spans: list[tuple[int, int, list[str]]] = []
+    for path, key, theirs in conflicts:
+        try:
+            container = _node_at(root, path)
+        except _NotSpliceable:
+            continue
+        pair = _key_value(container, key) if isinstance(container, MappingNode) else None
+        if pair is None or container.flow_style:  # type: ignore[attr-defined]
+            continue
+        key_node, value_node = pair
+        start = lines.starts[key_node.start_mark.line]
+        end = lines.line_end(_end_offset(value_node, lines))
+        if text[start:lines.offset(key_node.start_mark.line, key_node.start_mark.column)].strip():
+            if not path or not isinstance(path[-1], int):
+                continue
+            record = data
+            for part in path:
+                record = record[part]
+            start = lines.starts[container.start_mark.line]
+            end = lines.line_end(_end_offset(container, lines))
+            other = _item({**record, key: theirs}, container.start_mark.column - 2)
+        else:
+            other = _entry(key, theirs, key_node.start_mark.column)
+        spans.append((start, end, other))
+    kept: list[tuple[int, int, list[str]]] = []
+    for span in sorted(spans, key=lambda s: s[0]):
+        if kept and span[0] < kept[-1][1]:
+            continue
+        kept.append(span)
+    for start, end, other in reversed(kept):
+        mine = text[start:end]
+        if not mine.endswith("\n"):
+            mine += "\n"
+        block = (f"<<<<<<< {labels[0]}\n{mine}=======\n" + "".join(f"{line}\n" for line in other)
+                 + f">>>>>>> {labels[1]}\n")
+        text = text[:start] + block + text[end:]
+    return text
+
+
+def rewrite(doc: Document, data: dict[str, Any], accept: Callable[[Any], bool]) -> str:
+    """``doc``'s text changed to hold ``data`` through ruamel.yaml's round trip, comments kept
+    where their keys and items remain; the whole file in zhengdun's layout when even that
+    does not give ``data`` back. For a merge whose result the splicer cannot say (a field
+    removed on one side)."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 1_000_000
+    rt.indent(mapping=2, sequence=4, offset=2)
+    rt.representer.ignore_aliases = lambda data: True
+
+    def update(node: Any, value: Any) -> Any:
+        if isinstance(node, dict) and isinstance(value, dict):
+            for key in [k for k in node if k not in value]:
+                del node[key]
+            for key, item in value.items():
+                node[key] = update(node[key], item) if key in node else item
+            return node
+        if isinstance(node, list) and isinstance(value, list) and len(node) == len(value):
+            for i, item in enumerate(value):
+                node[i] = update(node[i], item)
+            return node
+        return value
+
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    with contextlib.suppress(RuamelError, YamlError, TypeError, ValueError):
+        document = rt.load(doc.text)
+        out = StringIO()
+        rt.dump(update(document, data), out)
+        text = out.getvalue()
+        if accept(parse(text).data):
+            return text
+    return dump(data)
