@@ -129,6 +129,7 @@ def twin(workspace: Path, tmp_path: Path, name: str) -> Path:
 #: bulletin's ``--date`` → ``issued``, ``--json`` → ``as_json``, ``-o``/``--output`` → ``output``.
 TYPER_NAME: dict[tuple[str, str], str] = {
     ("board", "format"): "fmt",  # board(fmt=...): --format
+    ("bulletin", "format"): "fmt",  # bulletin(fmt=...): --format
     ("list", "open"): "open_",  # list_(open_=...): --open
 }
 
