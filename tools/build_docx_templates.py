@@ -13,6 +13,7 @@ between a thick first and last line with thin ones between.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from docx import Document
@@ -35,11 +36,11 @@ RED = RGBColor(0xFF, 0x00, 0x00)
 
 BODY_PT = 16  # 3号
 LINE_TWIPS = 579  # 225 mm / 22 lines = 28.95 pt
-#: 156 mm / 28 characters is 15.79 pt a character: 3号 text is set 0.2 pt tighter (in
-#: twentieths of a point, ``w:spacing``). A character grid (``w:docGrid`` linesAndChars with a
+#: 156 mm / 28 characters is 15.79 pt a character: 3号 text is set 0.25 pt tighter (in
+#: whole twentieths of a point, ``w:spacing``, rounded down so that 28 fit). A character grid (``w:docGrid`` linesAndChars with a
 #: negative ``w:charSpace``) says the same to Word, but LibreOffice gives every 16 pt
 #: character two 15.79 pt cells of such a grid, so the line grid alone is used.
-BODY_SPACING = round((156 / 25.4 * 72 / 28 - BODY_PT) * 20)
+BODY_SPACING = math.floor((156 / 25.4 * 72 / 28 - BODY_PT) * 20)
 
 
 def fonts(rpr_owner: object, east_asia: str, latin: str = LATIN) -> None:
