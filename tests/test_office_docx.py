@@ -498,3 +498,22 @@ def test_board_and_close_do_not_import_the_office_libraries(chengdong: Any,
     assert result.returncode == 0, result.stderr[-2000:]
     assert {"docxtpl", "docx", "matplotlib"} <= {m.split(".")[0] for m in modules}
     assert Document(str(workspace / "通报.docx")).paragraphs[0].text == "中共示范县委组织部文件"
+
+
+# --------------------------------------------------------------------------- README
+
+
+def test_readme_office_block_runs(tmp_path: Path, demo_county: Path) -> None:
+    """README's "Word 公文与图表" commands, run as written in a copy of the demo county."""
+    from test_readme import block, run_block
+
+    shutil.copytree(demo_county, tmp_path / "演示县", symlinks=True)
+    result = run_block(block("office"), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "README command failed" not in result.stderr
+    root = tmp_path / "演示县"
+    for name in ("通报-2026-10.docx", "城东社区台账.docx", "销号进度.png", "乡镇销号率.svg"):
+        assert (root / name).is_file() and (root / name).stat().st_size > 1000, name
+    assert (root / "templates" / "bulletin.docx").read_bytes() == (
+        SHIPPED / "bulletin.docx").read_bytes()
+    assert Document(str(root / "通报-2026-10.docx")).paragraphs[2].text == TITLE
