@@ -388,6 +388,7 @@ WARM = Target(ratio=0.3, ms=500)
 COLD_ASSUMED = Target(ratio=1.5, assumed=True)
 WARM_ASSUMED = Target(ratio=0.3, ms=500, assumed=True)
 BULLETIN_L = Target(ms=5000, mb=1024)
+DOCX_S = Target(ms=2000)  # issue 12: bulletin --format docx at S, warm
 DIFF = Target(ratio=1.5)
 LOG = Target(ratio=2.0)
 SHOW = Target()  # no target in the issue: shown for what it tells
@@ -569,6 +570,16 @@ def bulletin_warm_bench(ctx: Context) -> list[tuple[Bench, bool]]:
                    has_floor=False), True)]
 
 
+def bulletin_docx_bench(ctx: Context) -> list[tuple[Bench, bool]]:
+    """The Word bulletin with its two charts (docxtpl and matplotlib start every run; the
+    font list matplotlib keeps is built by the warm-up)."""
+    target = str(ctx.scripts / "通报.docx")
+    return [(Bench(f"bulletin --month {MONTH} --format docx (warm)", ctx.size, DOCX_S,
+                   lambda i: Trial([[ZHENGDUN, "bulletin", "--month", MONTH, "--format", "docx",
+                                     "-o", target]], []),
+                   has_floor=False), False)]
+
+
 def help_benches(ctx: Context) -> list[tuple[Bench, bool]]:
     floor = [[PYTHON, _script(ctx.scripts, "minimal_typer.py", MINIMAL_TYPER), "--help"]]
     return [(Bench("--help", "—", HELP, lambda i: Trial([[ZHENGDUN, "--help"]], floor)), False),
@@ -584,6 +595,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += write_benches(ctx, runs, S_WRITE)
         benches += read_benches(ctx)
         benches += table_benches(ctx)
+        benches += bulletin_docx_bench(ctx)
     elif size == "L":
         benches += write_benches(ctx, runs, L_WRITE)
         benches += history_benches(ctx)
@@ -595,6 +607,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += history_benches(ctx)
         benches += bulletin_warm_bench(ctx)
         benches += table_benches(ctx)
+        benches += bulletin_docx_bench(ctx)
     if with_help:
         benches += help_benches(ctx)
     return benches
