@@ -53,7 +53,10 @@ def choose_font(configured: str | None, text: str) -> Font:
     from matplotlib import font_manager
 
     by_family: dict[str, list[str]] = {}
-    for entry in font_manager.fontManager.ttflist:
+    # the regular weight first: a family's bold file may come first in the list
+    entries = sorted(font_manager.fontManager.ttflist,
+                     key=lambda e: (e.weight not in (400, "normal", "regular"), e.fname))
+    for entry in entries:
         by_family.setdefault(entry.name, []).append(entry.fname)
     if configured:
         files = by_family.get(configured, [])
@@ -130,7 +133,9 @@ def burndown(points: list[dict[str, Any]], title: str, configured: str | None,
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.grid(axis="y", color="#D9D9D9", linewidth=0.6)
     axes.set_axisbelow(True)
-    axes.legend(prop=text["fontproperties"], fontsize=8, loc="upper left", frameon=False)
+    # under the axis, where no bar or line runs
+    axes.legend(prop=text["fontproperties"], loc="upper center", bbox_to_anchor=(0.5, -0.1),
+                ncol=4, frameon=False)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     return _save(figure, fmt)
