@@ -517,3 +517,39 @@ def test_readme_office_block_runs(tmp_path: Path, demo_county: Path) -> None:
     assert (root / "templates" / "bulletin.docx").read_bytes() == (
         SHIPPED / "bulletin.docx").read_bytes()
     assert Document(str(root / "通报-2026-10.docx")).paragraphs[2].text == TITLE
+
+
+def test_at_names_the_commit_read_and_uses_the_template_committed_then(
+        demo_copy: Path, tmp_path: Path) -> None:
+    run = Run(demo_copy)
+    local = demo_copy / "templates" / "bulletin.docx"
+    local.parent.mkdir(exist_ok=True)
+    _own_template(local, "当时的模板：{{ totals.problems }}")
+    git(demo_copy, "add", "templates")
+    git(demo_copy, "commit", "-qm", "clerk's template")
+    committed = git(demo_copy, "rev-parse", "HEAD").strip()
+    _own_template(local, "后来改的模板")  # changed on disk, not committed
+    out = tmp_path / "当时.docx"
+    ok(run("bulletin", "--month", "2026-09", "--at", committed[:10], "--format", "docx",
+           "-o", str(out)))
+    doc = Document(str(out))
+    totals = json.loads(ok(run("bulletin", "--month", "2026-09", "--at", committed[:10],
+                               "--json")))["totals"]
+    assert [p.text for p in doc.paragraphs] == [f"当时的模板：{totals['problems']}"]
+    assert doc.core_properties.identifier == f"zhengdun:{committed}"
+    # without --at: the file on disk, and the 版记 line says the ledgers are HEAD's
+    ok(run("bulletin", "--month", "2026-09", "--format", "docx", "-o", str(out)))
+    assert [p.text for p in Document(str(out)).paragraphs] == ["后来改的模板"]
+
+
+def test_uncommitted_ledger_edits_are_noted_in_the_record(demo_copy: Path,
+                                                          tmp_path: Path) -> None:
+    ledger = demo_copy / "ledgers" / "chengdong.yaml"
+    ledger.write_text(ledger.read_text(encoding="utf-8") + "# 手工备注\n", encoding="utf-8")
+    out = tmp_path / "通报.docx"
+    ok(Run(demo_copy)("bulletin", "--month", MONTH, "--format", "docx", "-o", str(out)))
+    doc = Document(str(out))
+    record = "\n".join(c.text for row in doc.tables[-1].rows for c in row.cells)
+    head = git(demo_copy, "rev-parse", "HEAD").strip()
+    assert f"台账版本：{head[:12]}（另有未提交的修改）" in record
+    assert "未提交的修改" in doc.core_properties.comments
