@@ -23,7 +23,9 @@ demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/zhengdun demo $(DEMO)
 	cd $(DEMO) && $(abspath $(BIN))/zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
+	cd $(DEMO) && $(abspath $(BIN))/zhengdun bulletin --month 2026-10 --number 10 --format docx -o 通报-2026-10.docx
 	@echo "月度通报：$(DEMO)/通报-2026-10.md"
+	@echo "月度通报（Word 公文）：$(DEMO)/通报-2026-10.docx"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

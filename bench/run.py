@@ -396,6 +396,7 @@ WARM = Target(ratio=0.3, ms=500)
 COLD_ASSUMED = Target(ratio=1.5, assumed=True)
 WARM_ASSUMED = Target(ratio=0.3, ms=500, assumed=True)
 BULLETIN_L = Target(ms=5000, mb=1024)
+DOCX_S = Target(ms=2000)  # issue 12: bulletin --format docx at S, warm
 DIFF = Target(ratio=1.5)
 LOG = Target(ratio=2.0)
 SHOW = Target()  # no target in the issue: shown for what it tells
@@ -658,6 +659,14 @@ def merge_benches(ctx: Context) -> list[tuple[Bench, bool]]:
     return [(Bench("merge-driver (vs parsing both)", ctx.size, MERGE, trial,
                    note=f"`{pick['file']}` changed on two sides (a visit, a step, a problem each: "
                         "one renumbered); the floor parses both versions with libyaml"), False)]
+def bulletin_docx_bench(ctx: Context) -> list[tuple[Bench, bool]]:
+    """The Word bulletin with its two charts (docxtpl and matplotlib start every run; the
+    font list matplotlib keeps is built by the warm-up)."""
+    target = str(ctx.scripts / "通报.docx")
+    return [(Bench(f"bulletin --month {MONTH} --format docx (warm)", ctx.size, DOCX_S,
+                   lambda i: Trial([[ZHENGDUN, "bulletin", "--month", MONTH, "--format", "docx",
+                                     "-o", target]], []),
+                   has_floor=False), False)]
 
 
 def help_benches(ctx: Context) -> list[tuple[Bench, bool]]:
@@ -676,6 +685,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += read_benches(ctx)
         benches += table_benches(ctx)
         benches += look_benches(ctx, runs)
+        benches += bulletin_docx_bench(ctx)
     elif size == "L":
         benches += write_benches(ctx, runs, L_WRITE)
         benches += history_benches(ctx)
@@ -691,6 +701,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += table_benches(ctx)
         benches += look_benches(ctx, runs)
         benches += merge_benches(ctx)
+        benches += bulletin_docx_bench(ctx)
     if with_help:
         benches += help_benches(ctx)
     return benches

@@ -129,6 +129,7 @@ def twin(workspace: Path, tmp_path: Path, name: str) -> Path:
 #: bulletin's ``--date`` → ``issued``, ``--json`` → ``as_json``, ``-o``/``--output`` → ``output``.
 TYPER_NAME: dict[tuple[str, str], str] = {
     ("board", "format"): "fmt",  # board(fmt=...): --format
+    ("bulletin", "format"): "fmt",  # bulletin(fmt=...): --format
     ("list", "open"): "open_",  # list_(open_=...): --open
 }
 
@@ -242,7 +243,8 @@ def test_parse_reads_inline_values_and_repeated_options() -> None:
         "as_json": True}
     assert parse(SPECS["bulletin"], ["--month", "2026-10", "-o", "通报.md", "--date=2026-11-02"]
                  ) == {"month": "2026-10", "number": None, "issued": "2026-11-02",
-                       "template": None, "at": None, "output": "通报.md", "as_json": False}
+                       "template": None, "format": None, "at": None, "output": "通报.md",
+                       "as_json": False}
     assert parse(SPECS["list"], ["--overdue", "--json"]) == {
         "org": None, "township": None, "category": None, "due_within": None, "as_of": None,
         "at": None, "open": False, "closed": False, "overdue": True, "as_json": True}

@@ -752,20 +752,27 @@ def bulletin(
         "--date", metavar="日期", help="落款日期（默认为该月最后一天）", show_default=False)] = None,
     template: Annotated[str, typer.Option(
         "--template", metavar="模板", help="使用的模板名")] = "bulletin",
+    fmt: Annotated[str, typer.Option(
+        "--format", metavar="格式", help="md（Markdown）或 docx（Word 公文，须加 -o）")] = "md",
     at: AtOpt = None,
     output: OutputOpt = None,
     round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """生成月度通报（Markdown 公文）：总体进展、乡镇排名、逾期问题、本月销号、工作停滞对象、下步要求。
+    """生成月度通报（Markdown 或 Word 公文）：总体进展、乡镇排名、逾期问题、本月销号、工作停滞对象、下步要求。
 
     数字按台账中事项的发生日期统计，逾期按月末判断；只统计一个整顿批次（默认为月末所在的
     批次），以往批次已转化、本批次未再认定的村(社区)不计入。
     例：zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
+    例：zhengdun bulletin --month 2026-10 --number 10 --format docx -o 通报-2026-10.docx
     """
     from zhengdun.commands import bulletin as run_bulletin
-    from zhengdun.commands import emit
+    from zhengdun.commands import bulletin_docx, document_format, emit
 
+    if document_format(fmt, output, as_json) and output is not None:
+        emit(bulletin_docx(STATE.directory, month, number, issued, template, at, output,
+                           round_name))
+        return
     emit(run_bulletin(STATE.directory, month, number, issued, template, at, output, as_json,
                       round_name))
 
@@ -806,6 +813,8 @@ def report(
         "--org", metavar="村(社区)", help="只针对这个村(社区)（ledger 模板必填）",
         show_default=False)] = None,
     as_of: AsOfOpt = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", metavar="格式", help="md（Markdown）或 docx（Word，须加 -o）")] = "md",
     at: AtOpt = None,
     output: OutputOpt = None,
     round_name: RoundOpt = None,
@@ -815,11 +824,13 @@ def report(
     由好变差、转化后反复、一直未转化、一次转化；其他模板可使用一个批次的全部台账数据。
 
     例：zhengdun report ledger --org 城东社区 -o 城东社区台账.md
-
+    例：zhengdun report ledger --org 城东社区 --format docx -o 城东社区台账.docx
     例：zhengdun report rounds -o 历年整顿分析.md
     """
+    from zhengdun.commands import document_format
     from zhengdun.reports import ledger_context, workspace_context
 
+    word = document_format(fmt, output, as_json)
     ws = _workspace(at)
     day = _day(as_of, "--as-of")
     if name == "rounds" and org is None:
@@ -834,6 +845,12 @@ def report(
         context = workspace_context(ws, day, round_name)
     if as_json:
         _print_json(context)
+        return
+    if word and output is not None:
+        from zhengdun.commands import Output, emit
+        from zhengdun.office import report_docx
+
+        emit(Output("", output, "报告（Word）", data=report_docx(ws, name, context)))
         return
     from zhengdun.render import render
 
@@ -1106,6 +1123,32 @@ def merge_driver(
     code = run_driver([base, ours, theirs, path])
     if code:
         raise typer.Exit(code)
+
+
+# --- Word 公文与图表 (issue 12: charts) ---
+
+
+@app.command()
+@guarded
+def chart(
+    kind: Annotated[str, typer.Argument(
+        metavar="图表", help="burndown（逐月销号进度）或 townships（各乡镇销号率）",
+        show_default=False)],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", metavar="文件", help="图片文件：.png 或 .svg", show_default=False)],
+    month: Annotated[str | None, typer.Option(
+        "--month", metavar="月份", help="截至哪个月 YYYY-MM（默认本月）", show_default=False)] = None,
+) -> None:
+    """画图表：逐月销号进度（burndown）或各乡镇销号率排名（townships），与 Word 通报中的图相同。
+
+    图中汉字用 zhengdun.yaml 的 chart_font，未设时自动选用已安装的中文字体（黑体、Noto Sans CJK SC 等）。
+    例：zhengdun chart burndown --month 2026-10 -o 销号进度.png
+    """
+    from zhengdun.commands import Output, emit
+    from zhengdun.office import chart as draw
+
+    data, what = draw(STATE.directory, kind, month, output)
+    emit(Output("", output, what, data=data))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

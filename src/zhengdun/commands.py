@@ -28,6 +28,7 @@ class Output:
     what: str = ""  # 月度通报, 挂图作战表…: named in the "已生成…" line when written to a file
     code: int = 0
     paged: bool = False  # long text (log, diff, audit): through a pager on a terminal
+    data: bytes | None = None  # a binary file (a Word document, a chart) for ``target``
 
 
 def emit(out: Output) -> int:
@@ -56,7 +57,8 @@ def emit(out: Output) -> int:
         raise UserError(f"{refused}，不能把{out.what or '报表'}写到那里，未写入",
                         "请在 -o 后换一个文件名，例如 -o 通报-2026-10.md（写在工作区之外，"
                         "或工作区中 ledgers/ 和 .git/ 以外的文件夹中）")
-    write_atomic(target, out.text.encode("utf-8"), str(output))
+    write_atomic(target, out.data if out.data is not None else out.text.encode("utf-8"),
+                 str(output))
     sys.stderr.write(f"已生成{out.what}：{output}\n")
     return out.code
 
@@ -94,6 +96,37 @@ def workspace(directory: Path | None, at: str | None = None) -> Workspace:
 
 
 BOARD_FORMATS = ("table", "md", "csv", "json")
+#: ``bulletin --format`` and ``report --format``: Markdown from a Jinja template, or Word.
+DOCUMENT_FORMATS = ("md", "docx")
+
+
+def document_format(fmt: str, output: Path | None, as_json: bool) -> bool:
+    """Whether a report is to be a Word document (``--format docx``), which goes to a file."""
+    if fmt not in DOCUMENT_FORMATS:
+        raise UserError(f"格式“{fmt}”不支持", "可用的格式：md（Markdown，默认）、docx（Word 公文）")
+    if fmt != "docx" or as_json:
+        return False
+    if output is None:
+        raise UserError("Word 文档不能显示在屏幕上，未生成",
+                        "请加 -o 指定文件名，例如 -o 通报-2026-10.docx")
+    if output.suffix.lower() != ".docx":
+        raise UserError(f"Word 文档的文件名应以 .docx 结尾，而不是“{output.name}”，未生成",
+                        f"例如 -o {output.stem or '通报'}.docx（Word 和 WPS 按扩展名打开文件）")
+    return True
+
+
+def bulletin_docx(directory: Path | None, month: str, number: str | None, issued: str | None,
+                  template: str, at: str | None, output: Path,
+                  round_name: str | None = None) -> Output:
+    """``zhengdun bulletin --format docx``: the monthly bulletin as a Word 公文."""
+    from zhengdun.clock import typed_date
+    from zhengdun.office import bulletin_docx as make
+    from zhengdun.reports import Month
+
+    ws = workspace(directory, at)
+    data = make(ws, Month.parse(typed_date(month)), number, day(issued, "--date"), template,
+                round_name)
+    return Output("", output, "月度通报（Word）", data=data)
 
 
 def bulletin(directory: Path | None, month: str, number: str | None, issued: str | None,

@@ -454,6 +454,7 @@ class Config(Record):
     sources: list[Text] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     next_steps: Text | None = None
     backfill_days: Annotated[int, Field(ge=0)] = 7
+    chart_font: Text | None = None  # the font family for Chinese labels in charts
     rounds: list[Round] = Field(default_factory=list)
 
     def round_names(self) -> list[str]:

@@ -127,8 +127,9 @@ SPECS: dict[str, Spec] = {
                 {"--measure": "measure"}, {"--json": "as_json"},
                 required=("category", "due", "owner")),
     "bulletin": Spec((), {"--month": "month", "--number": "number", "--date": "issued",
-                          "--template": "template", "--at": "at", "--output": "output",
-                          "-o": "output", "--round": "round"}, flags={"--json": "as_json"},
+                          "--template": "template", "--format": "format", "--at": "at",
+                          "--output": "output", "-o": "output", "--round": "round"},
+                     flags={"--json": "as_json"},
                      required=("month",)),
     "board": Spec((), {"--as-of": "as_of", "--format": "format", "--at": "at",
                        "--output": "output", "-o": "output", "--round": "round"},
@@ -724,6 +725,8 @@ def _on_screen(out: Any, draw: Callable[[dict[str, Any]], None]) -> int:
 def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
     from zhengdun import commands
 
+    if values["format"] not in (None, "md"):
+        raise Decline  # a Word document (or a mistake): the full CLI writes it or explains
     output = Path(values["output"]) if values["output"] is not None else None
     template = values["template"] if values["template"] is not None else "bulletin"
     as_json = values["as_json"]

@@ -114,11 +114,13 @@ def search_path(workspace: Path | None) -> list[Path]:
 
 
 def available(workspace: Path | None) -> list[dict[str, str]]:
-    """Every template name, the file that will be used, and whether it is the clerk's own."""
+    """Every template name, the file that will be used, and whether it is the clerk's own
+    (Word templates by their file name, ``bulletin.docx``)."""
     seen: dict[str, dict[str, str]] = {}
     for index, folder in enumerate(search_path(workspace)):
-        for file in sorted(folder.glob("*.j2")):
-            name = file.name.removesuffix(".j2").removesuffix(".md")
+        for file in sorted([*folder.glob("*.j2"), *folder.glob("*.docx")]):
+            name = file.name if file.suffix == ".docx" else \
+                file.name.removesuffix(".j2").removesuffix(".md")
             if name not in seen:
                 own = index == 0 and workspace is not None and folder.parent == workspace
                 seen[name] = {"name": name, "path": str(file), "origin": "本地" if own else "自带"}
@@ -339,6 +341,38 @@ def render(name: str, context: dict[str, Any], workspace: Path | None,
     except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
         raise UserError(f"模板 {path}{_line_of(exc, path)}计算出错：{exc}",
                         "请检查模板中的表达式和过滤器") from None
+
+
+@contextmanager
+def docx_environment(display: str) -> Iterator[SandboxedEnvironment]:
+    """The Jinja environment a Word template (docxtpl) is rendered with: the same sandbox,
+    bounds, filters and ``StrictUndefined`` as for Markdown, and autoescape on (the text goes
+    into XML, where ``&`` or ``<`` in a ledger must stay text). Its errors, reworded."""
+    env = _environment(shipped_templates())
+    env.autoescape = True
+    try:
+        with _bounded():
+            yield env
+    except (RenderStopped, MemoryError, RecursionError, OverflowError) as exc:
+        raise _stopped(exc, display, Path(display)) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise UserError(f"Word 模板 {display} 中的模板标记有语法错误：{exc.message}{_near(exc)}",
+                        "请在 Word 中打开模板修改该处的 {{ }} 或 {% %}；可参考自带模板"
+                        "（zhengdun templates path bulletin.docx --shipped）") from None
+    except jinja2.UndefinedError as exc:
+        raise UserError(f"Word 模板 {display} 用到了不存在的数据：{exc.message}{_near(exc)}",
+                        "请检查字段名；运行报告命令加 --json 可查看模板能用的全部数据") from None
+    except jinja2.TemplateError as exc:
+        raise UserError(f"Word 模板 {display} 出错：{exc}{_near(exc)}") from None
+    except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as exc:
+        raise UserError(f"Word 模板 {display} 计算出错：{exc}",
+                        "请检查模板中的表达式和过滤器") from None
+
+
+def _near(exc: BaseException) -> str:
+    """The document text around a docxtpl error (docxtpl keeps it as ``docx_context``)."""
+    lines = [line.strip() for line in getattr(exc, "docx_context", None) or () if line.strip()]
+    return f"（出错处附近的文字：{' '.join(lines)[:120]}）" if lines else ""
 
 
 def _line_of(exc: BaseException, path: Path) -> str:
