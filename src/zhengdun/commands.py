@@ -28,6 +28,7 @@ class Output:
     what: str = ""  # 月度通报, 挂图作战表…: named in the "已生成…" line when written to a file
     code: int = 0
     paged: bool = False  # long text (log, diff, audit): through a pager on a terminal
+    data: bytes | None = None  # a binary file (export's .xlsx): written instead of ``text``
 
 
 def emit(out: Output) -> int:
@@ -56,7 +57,8 @@ def emit(out: Output) -> int:
         raise UserError(f"{refused}，不能把{out.what or '报表'}写到那里，未写入",
                         "请在 -o 后换一个文件名，例如 -o 通报-2026-10.md（写在工作区之外，"
                         "或工作区中 ledgers/ 和 .git/ 以外的文件夹中）")
-    write_atomic(target, out.text.encode("utf-8"), str(output))
+    write_atomic(target, out.data if out.data is not None else out.text.encode("utf-8"),
+                 str(output))
     sys.stderr.write(f"已生成{out.what}：{output}\n")
     return out.code
 

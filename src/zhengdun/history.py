@@ -707,3 +707,14 @@ def housekeep(root: Path, args: Sequence[str]) -> None:
     if result.returncode != 0:
         raise GitError(f"git {args[0]} 失败：{_first_lines(result.stderr or result.stdout)}",
                        "历史记录没有改动；请处理上述问题后重新运行 zhengdun maintain")
+
+
+def commits_with_trailer(root: Path, key: str, value: str) -> list[tuple[str, str]]:
+    """(commit id, commit date ``YYYY-MM-DD``) of every commit whose message has the trailer
+    line ``key: value``, newest first (``import`` finds a file it already recorded)."""
+    result = run(root, "log", "--fixed-strings", f"--grep={key}: {value}", "--format=%H %cs",
+                 check=False)
+    if result.returncode != 0:
+        return []
+    return [(parts[0], parts[1]) for line in result.stdout.splitlines()
+            if len(parts := line.split()) == 2]
