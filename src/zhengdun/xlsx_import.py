@@ -20,7 +20,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "township": ("乡镇", "乡镇(街道)", "所属乡镇", "所属乡镇(街道)", "乡镇名称"),
     "org": ("村(社区)", "村(社区)名称", "村名", "社区", "整顿对象", "村(社区)党组织"),
     "title": ("存在问题", "问题", "存在的问题", "主要问题", "问题表述", "问题清单"),
-    "category": ("问题类型", "类型", "软弱涣散类型", "类别代码"),
+    "category": ("问题类型", "类型", "软弱涣散类型", "类型代码"),
     "source": ("来源", "问题来源"),
     "measures": ("整改措施", "措施", "任务措施"),
     "due": ("整改时限", "完成时限", "时限", "整改期限"),
@@ -138,8 +138,9 @@ def _norm(header: str) -> str:
 # --------------------------------------------------------------------------- the file
 
 
-def open_workbook(path: Path, display: str) -> tuple[Workbook, bytes]:
-    """The workbook and the file's bytes; a clear refusal for what is not an .xlsx."""
+def open_workbook(path: Path, display: str) -> tuple[Workbook, bytes, dict[str, int]]:
+    """The workbook, the file's bytes and its over-long texts (:func:`_long_texts`); a clear
+    refusal for what is not an .xlsx."""
     from openpyxl import load_workbook
 
     try:
@@ -181,12 +182,35 @@ def open_workbook(path: Path, display: str) -> tuple[Workbook, bytes]:
     if unpacked > MAX_UNPACKED:
         raise UserError(f"{display} 解压后有 {unpacked // (1024 * 1024)} MB，不像一份台账，未导入",
                         "请只保留台账所在的工作表后另存，再导入")
+    long_texts = _long_texts(raw)
     try:
         book = load_workbook(io.BytesIO(raw), data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise UserError(f"{display} 无法按 Excel 工作簿读取（{type(exc).__name__}），未导入",
                         "请在 Excel 或 WPS 中打开并另存为 .xlsx 后再导入") from None
-    return book, raw
+    return book, raw, long_texts
+
+
+def _long_texts(raw: bytes) -> dict[str, int]:
+    """Texts longer than a cell may hold, by their first :data:`MAX_CELL` characters.
+
+    openpyxl cuts such a text to that length without a word, so the import would record a
+    different text from the one in the file: they are found in the file's XML first.
+    """
+    import io
+    from xml.etree.ElementTree import iterparse
+
+    found: dict[str, int] = {}
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        for name in archive.namelist():
+            if not (name == "xl/sharedStrings.xml" or name.startswith("xl/worksheets/")):
+                continue
+            with archive.open(name) as part:
+                for _event, element in iterparse(part):
+                    if element.tag.endswith("}t") and element.text and len(element.text) > MAX_CELL:
+                        found[element.text[:MAX_CELL]] = len(element.text)
+                    element.clear()
+    return found
 
 
 def _texty(raw: bytes) -> bool:
@@ -222,8 +246,10 @@ class Grid:
         return self.values.get((row, col))
 
 
-def read_grid(sheet: Worksheet, findings: list[Finding]) -> Grid:
-    """Every value of ``sheet``; formulas, over-long cells and dates before 1900 as findings."""
+def read_grid(sheet: Worksheet, findings: list[Finding],
+              long_texts: dict[str, int] | None = None) -> Grid:
+    """Every value of ``sheet``; formulas and over-long cells as findings."""
+    long_texts = long_texts or {}
     values: dict[tuple[int, int], Any] = {}
     name = sheet.title
     for row in sheet.iter_rows():
@@ -240,9 +266,10 @@ def read_grid(sheet: Worksheet, findings: list[Finding]) -> Grid:
                                         "请把公式所在列复制后“选择性粘贴→数值”，再导入"))
                 continue
             if isinstance(value, str):
-                if len(value) > MAX_CELL:
+                size = long_texts.get(value, len(value)) if len(value) == MAX_CELL else len(value)
+                if size > MAX_CELL:
                     findings.append(Finding(where, value[:40],
-                                            f"单元格有 {len(value)} 个字符，超过了 Excel 一个单元格的上限"
+                                            f"单元格有 {size} 个字符，超过了 Excel 一个单元格的上限"
                                             f"（{MAX_CELL} 个）", "请核对这个单元格，把内容精简后再导入"))
                     continue
                 if not value.strip():
@@ -288,6 +315,8 @@ def as_date(value: Any) -> date | str | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, time):  # an Excel date serial below 1: a day before 1900-01-01
+        return date(1899, 12, 31)
     text = str(value).strip()
     match = _DAY.fullmatch(text)
     if not match:
@@ -462,7 +491,7 @@ def plan_import(ws: Workspace, path: Path, display: str, sheet_name: str | None 
                 mapping: dict[str, Any] | None = None) -> Plan:
     """Read the workbook and decide what it would record; raises :class:`ImportRefused`
     with every finding when any is an error."""
-    book, raw = open_workbook(path, display)
+    book, raw, long_texts = open_workbook(path, display)
     findings: list[Finding] = []
     for other in book.worksheets:
         if other.sheet_state != "visible":
@@ -484,7 +513,7 @@ def plan_import(ws: Workspace, path: Path, display: str, sheet_name: str | None 
         raise UserError(f"{display} 的“{chosen.title}”是图表，不是数据工作表",
                         f"请用 --sheet 指定台账所在的工作表：{'、'.join(book.sheetnames)}")
     names = _column_names(ws, mapping)
-    grid = read_grid(sheet, findings)
+    grid = read_grid(sheet, findings, long_texts)
     found = find_header(grid, names)
     if found is None:
         raise ImportRefused(display, [*findings, Finding(
@@ -506,7 +535,7 @@ def plan_import(ws: Workspace, path: Path, display: str, sheet_name: str | None 
             grid.where(rows[MAX_ROWS], 1), "",
             f"工作表“{grid.sheet}”有 {len(rows)} 行问题，超过了一次导入的上限 {MAX_ROWS} 行",
             "请按乡镇分成几个工作簿，分别导入")])
-    board = _board_sheet(book, sheet, findings)
+    board = _board_sheet(book, sheet, findings, long_texts)
     plan = Plan(display, hashlib.sha256(raw).hexdigest(), grid.sheet)
     orgs = _read_rows(ws, grid, columns, rows, board, findings)
     _check_merges(grid, columns, rows, header, findings)
@@ -541,11 +570,12 @@ def _check_merges(grid: Grid, columns: dict[str, int], rows: list[int], header: 
 
 
 def _board_sheet(book: Workbook, chosen: Worksheet, findings: list[Finding],
-                 ) -> dict[str, dict[str, Any]]:
+                 long_texts: dict[str, int]) -> dict[str, dict[str, Any]]:
     """Organization facts from an exported 挂图作战 sheet (认定日期, 类别, 类型, 包联领导)."""
     if SHEETS[0] not in book.sheetnames or book[SHEETS[0]] is chosen:
         return {}
-    grid = read_grid(book[SHEETS[0]], findings)
+    board_sheet = next(s for s in book.worksheets if s.title == SHEETS[0])
+    grid = read_grid(board_sheet, findings, long_texts)
     wanted = {"org": ["村(社区)"], "kind": ["类别"], "categories": ["软弱涣散类型"],
               "designated_on": ["认定日期"], "county_leader": ["包联县级领导"],
               "first_secretary": ["第一书记"], "title": ["阶段"]}  # 阶段 marks the board
@@ -628,7 +658,10 @@ def _read_rows(ws: Workspace, grid: Grid, columns: dict[str, int], rows: list[in
         if not owner:
             bad(owner_where, None, "没有填写责任人")
         found_on = a_date(row, "found_on")
-        reference = found_on or org.designated_on or today
+        steps, listed = _progress(row, cell, findings)
+        # worded deadlines count from the row's 发现日期, else 认定日期, else its first event
+        first = min([s.on for s in steps] + [c.on for c in listed], default=None)
+        reference = found_on or org.designated_on or first or today
         due_value, due_where = cell(row, "due")
         due = as_date(due_value)
         if isinstance(due, str):
@@ -650,7 +683,6 @@ def _read_rows(ws: Workspace, grid: Grid, columns: dict[str, int], rows: list[in
         elif (why := date_problem(due_value, due)) is not None:
             bad(due_where, due_value, f"整改时限：{why}")
             due = None
-        steps, listed = _progress(row, cell, findings)
         closures = _closure_state(row, cell, a_date, listed, findings)
         if closures is None or due is None or not codes or not owner:
             continue
@@ -910,6 +942,8 @@ def import_workbook(ws: Workspace, path: Path, sheet: str | None = None,
                     map_file: Path | None = None, dry_run: bool = False) -> Outcome:
     """导入台账: record the workbook's organizations and problems in one commit."""
     display = str(path)
+    mapping = read_map(map_file) if map_file else None
+    _column_names(ws, mapping)  # a wrong mapping is said even for a file imported before
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     except OSError:
@@ -920,7 +954,7 @@ def import_workbook(ws: Workspace, path: Path, sheet: str | None = None,
             sha, on = earlier[0]
             return Outcome(None, None, f"{path.name} 已于 {on} 导入过（提交 {sha[:8]}），"
                            "内容完全相同，本次未记录", earlier[0])
-    plan = plan_import(ws, path, display, sheet, read_map(map_file) if map_file else None)
+    plan = plan_import(ws, path, display, sheet, mapping)
     if dry_run:
         return Outcome(plan, None, describe(plan, dry_run=True))
     if not plan.problems:
