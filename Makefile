@@ -23,6 +23,7 @@ demo: $(STAMP)
 	mkdir -p out
 	$(BIN)/zhengdun demo $(DEMO)
 	cd $(DEMO) && $(abspath $(BIN))/zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
+	cd $(DEMO) && $(abspath $(BIN))/zhengdun export -o 台账.xlsx
 	@echo "月度通报：$(DEMO)/通报-2026-10.md"
 
 test: $(STAMP)

@@ -481,3 +481,28 @@ def test_board_and_close_do_not_import_openpyxl(chengdong: Any, workspace: Path)
         assert "zhengdun.xlsx" not in modules and "zhengdun.xlsx_import" not in modules
     _, modules = _imported_by_a_command(workspace, ["export", "-o", str(workspace.parent / "a.xlsx")])
     assert "openpyxl" in modules  # the scan sees it when it is there
+
+
+# --------------------------------------------------------------------------- README and demo
+
+
+def test_readme_xlsx_block_runs(tmp_path: Path, demo_county: Path) -> None:
+    from test_readme import block, run_block
+
+    shutil.copytree(demo_county, tmp_path / "演示县", symlinks=True)
+    result = run_block(block("xlsx"), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "README command failed" not in result.stderr
+    assert (tmp_path / "演示县" / "台账.xlsx").is_file()
+    assert {r[1] for r in cells(tmp_path / "演示县" / "城关镇台账.xlsx", "问题清单")[2:]} == {"城关镇"}
+    assert "将要导入" in result.stdout and "已导入" in result.stdout and "导入过" in result.stdout
+    fresh = tmp_path / "新台账"
+    assert git(fresh, "rev-list", "--count", "HEAD").strip() == "3"  # init, config, import
+    board = json.loads(ok(Run(fresh)("board", "--json")).output)
+    assert board["count"] == 15 and sum(o["problems"] for o in board["organizations"]) == 68
+
+
+def test_make_demo_writes_the_workbook() -> None:
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text(encoding="utf-8")
+    demo = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "zhengdun export -o 台账.xlsx" in demo
