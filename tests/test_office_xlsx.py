@@ -106,7 +106,7 @@ def demo_export(tmp_path_factory: pytest.TempPathFactory, demo_county: Path) -> 
 
 def test_export_sheets_cells_and_formats(demo_export: Path, demo_county: Path) -> None:
     book = load_workbook(demo_export)
-    assert book.sheetnames == ["挂图作战", "问题清单", "逾期清单", "图表"]
+    assert book.sheetnames == ["挂图作战", "问题清单", "逾期清单", "图表", "督查验收"]
     problems = book["问题清单"]
     assert [c.value for c in problems[2]] == list(PROBLEM_COLUMNS)
     for sheet in (book["挂图作战"], problems, book["逾期清单"]):
@@ -460,6 +460,25 @@ def test_round_trip_export_import_board_equal(dated: Any, tmp_path: Path) -> Non
     assert [p.pop("found_on") for p in before] == ["2026-03-10", "2026-03-20", "2026-04-01"]
     assert problems == before
     ok(again("check"))
+
+
+def test_round_trip_of_the_demo_county(demo_county: Path, demo_export: Path,
+                                       tmp_path: Path) -> None:
+    """The demo county (visits, acceptances, evidence-free closures, local categories): the
+    new workspace takes its catalog, imports the export, and has the same board."""
+    fresh = tmp_path / "新台账"
+    ok(Run(tmp_path)("init", str(fresh), "--county", "演示县", "--issuer", "中共演示县委组织部"))
+    shutil.copy(demo_county / "zhengdun.yaml", fresh / "zhengdun.yaml")
+    again = Run(fresh)
+    ok(again("commit", "-m", "沿用演示县的类型目录"))
+    ok(again("import", str(demo_export)))
+    assert json.loads(ok(again("board", "--json")).output) == json.loads(
+        ok(Run(demo_county)("board", "--json")).output)
+    ok(again("check"))
+    visits = json.loads(ok(again("show", "城东社区", "--json")).output)
+    recorded = json.loads(ok(Run(demo_county)("show", "城东社区", "--json")).output)
+    assert [v["on"] for v in visits["visits"]] == [v["on"] for v in recorded["visits"]]
+    assert visits["acceptances"] == recorded["acceptances"]
 
 
 # --------------------------------------------------------------------------- light paths

@@ -972,7 +972,7 @@ def export(
     township: Annotated[str | None, typer.Option(
         "--township", metavar="乡镇", help="只导出这个乡镇的村(社区)", show_default=False)] = None,
 ) -> None:
-    """导出 Excel 台账：挂图作战、问题清单、逾期清单和图表（各乡镇销号率、月度销号进度）四个工作表。
+    """导出 Excel 台账：挂图作战、问题清单、逾期清单、图表（各乡镇销号率、月度销号进度）和督查验收五个工作表。
 
     日期、百分比是真正的日期和百分比单元格；没有任何公式。
     例：zhengdun export -o 台账.xlsx

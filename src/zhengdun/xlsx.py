@@ -37,7 +37,10 @@ OVERDUE_COLUMNS = ("序号", "乡镇", "村(社区)", "存在问题", "整改时
 #: In 整改进展, a closure and a reopening are lines of their own: ``2026-06-20 销号：结果``.
 CLOSED_MARK = "销号："
 REOPENED_MARK = "反弹："
-SHEETS = ("挂图作战", "问题清单", "逾期清单", "图表")
+SHEETS = ("挂图作战", "问题清单", "逾期清单", "图表", "督查验收")
+#: 督查验收: the visits and acceptances, so that an import gives back each 阶段 and 最近进展.
+EVENT_COLUMNS = ("序号", "乡镇", "村(社区)", "日期", "事项", "人员或单位", "内容", "验收等次", "得分")
+ACCEPTANCE = "验收"
 
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
@@ -169,6 +172,18 @@ def export_workbook(ws: Workspace, scope: Scope = Scope()) -> bytes:
            [True] * len(late_rows))
 
     _charts(book.create_sheet(SHEETS[3]), ws, items, day)
+    events: list[list[Any]] = []
+    for item in ordered:
+        ledger = item.ledger
+        dated: list[tuple[date, list[Any]]] = [
+            (v.on, [v.on, v.kind, v.by, v.text, None, None]) for v in ledger.visits]
+        dated += [(a.on, [a.on, ACCEPTANCE, a.by, a.note or "", a.grade, a.score])
+                  for a in ledger.acceptances]
+        for on, cells in dated:  # listed as recorded: each kind keeps its order on import
+            if on <= day:
+                events.append([len(events) + 1, ledger.township, ledger.name, *cells])
+    _table(book.create_sheet(SHEETS[4]), f"督查调度和验收记录（截至{_cn(day)}）",
+           list(EVENT_COLUMNS), events, [False] * len(events))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -30,18 +30,22 @@ from zhengdun import history, interrupts, store
 from zhengdun.errors import UserError
 from zhengdun.model import (
     FIELD_LABELS,
+    GRADES,
     KINDS,
+    VISIT_KINDS,
+    Acceptance,
     Closure,
     Ledger,
     Problem,
     Reopening,
     Step,
+    Visit,
     ledger_findings,
 )
 from zhengdun.place import CONFIG_NAME, check_untouched_by_hooks, put_back
 from zhengdun.wording import name_key
 from zhengdun.workspace import LoadedLedger, Workspace, load_all, slug_for
-from zhengdun.xlsx import CLOSED_MARK, REOPENED_MARK, SHEETS
+from zhengdun.xlsx import ACCEPTANCE, CLOSED_MARK, REOPENED_MARK, SHEETS
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -417,6 +421,7 @@ class OrgRows:
     county_leader: str | None = None
     first_secretary: str | None = None
     problems: list[tuple[int, Problem]] = field(default_factory=list)  # (row, problem)
+    events: list[tuple[int, Visit | Acceptance, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -538,6 +543,13 @@ def plan_import(ws: Workspace, path: Path, display: str, sheet_name: str | None 
     board = _board_sheet(book, sheet, findings, long_texts)
     plan = Plan(display, hashlib.sha256(raw).hexdigest(), grid.sheet)
     orgs = _read_rows(ws, grid, columns, rows, board, findings)
+    events = _event_sheet(book, sheet, findings, long_texts)
+    for org in orgs:
+        org.events = events.pop(name_key(org.name), [])
+    for rows_left in events.values():
+        _row, _event, where = rows_left[0]
+        findings.append(Finding(where, "", "这个村(社区)在问题清单中没有问题，它的督查验收记录无法导入",
+                                "请在问题清单中列出它的问题，或删除这些记录"))
     _check_merges(grid, columns, rows, header, findings)
     if not any(f.severity == "error" for f in findings):
         _decide(ws, orgs, plan, findings)
@@ -590,6 +602,60 @@ def _board_sheet(book: Workbook, chosen: Worksheet, findings: list[Finding],
             facts[name_key(name)] = {f: (grid.get(row, c), grid.where(row, c))
                                      for f, c in columns.items()}
     return facts
+
+
+def _event_sheet(book: Workbook, chosen: Worksheet, findings: list[Finding],
+                 long_texts: dict[str, int],
+                 ) -> dict[str, list[tuple[int, Visit | Acceptance, str]]]:
+    """督查调度 and 验收 records from an exported 督查验收 sheet, by organization."""
+    sheet = next((s for s in book.worksheets if s.title == SHEETS[4]), None)
+    if sheet is None or sheet is chosen:
+        return {}
+    grid = read_grid(sheet, findings, long_texts)
+    wanted = {"org": ["村(社区)"], "on": ["日期"], "title": ["事项"], "by": ["人员或单位"],
+              "text": ["内容"], "grade": ["验收等次"], "score": ["得分"]}
+    found = find_header(grid, wanted)
+    if found is None or not {"org", "on", "by"} <= set(found[1]):
+        return {}
+    header, columns = found
+    out: dict[str, list[tuple[int, Visit | Acceptance, str]]] = {}
+    for row in range(header + 1, grid.max_row + 1):
+        def get(name: str, row: int = row) -> tuple[Any, str]:
+            return grid.get(row, columns[name]) if name in columns else None, \
+                grid.where(row, columns.get(name, 1))
+        name = _text(get("org")[0])
+        if not name:
+            continue
+        value, where = get("on")
+        day = as_date(value)
+        if (why := date_problem(value, day)) is not None or not isinstance(day, date):
+            findings.append(Finding(where, _text(value), f"日期：{why or '没有填写'}"))
+            continue
+        kind, kind_where = _text(get("title")[0]), get("title")[1]
+        by, text = name_key(_text(get("by")[0])), _text(get("text")[0])
+        event: Visit | Acceptance
+        try:
+            if kind == ACCEPTANCE:
+                grade, grade_where = _text(get("grade")[0]), get("grade")[1]
+                if grade not in GRADES:
+                    findings.append(Finding(grade_where, grade,
+                                            f"验收等次应为 {'、'.join(GRADES)}"))
+                    continue
+                score = get("score")[0]
+                event = Acceptance(on=day, by=by, grade=grade, note=text or None,
+                                   score=score if isinstance(score, int | float) else None)
+            elif kind in VISIT_KINDS:
+                event = Visit(on=day, kind=kind, by=by, text=text)
+            else:
+                findings.append(Finding(kind_where, kind,
+                                        f"事项应为 {'、'.join(VISIT_KINDS)} 或 {ACCEPTANCE}"))
+                continue
+        except ValidationError as exc:
+            findings.append(Finding(grid.where(row, 1), name,
+                                    f"这一行不能记为督查验收记录：{exc.errors()[0]['msg']}"))
+            continue
+        out.setdefault(name_key(name), []).append((row, event, grid.where(row, 1)))
+    return out
 
 
 def _read_rows(ws: Workspace, grid: Grid, columns: dict[str, int], rows: list[int],
@@ -880,7 +946,9 @@ def _new_org(ws: Workspace, org: OrgRows, plan: Plan, taken: set[str], today: da
                     categories=org.categories or [org.problems[0][1].category],
                     responsibility=Responsibility(county_leader=org.county_leader,
                                                   first_secretary=org.first_secretary),
-                    problems=[p for _, p in org.problems])
+                    problems=[p for _, p in org.problems],
+                    visits=[e for _, e, _ in org.events if isinstance(e, Visit)],
+                    acceptances=[e for _, e, _ in org.events if isinstance(e, Acceptance)])
     for row, problem in org.problems:
         plan.rows[(slug, problem.id)] = row
     plan.new_orgs.append((slug, ledger))
@@ -913,6 +981,14 @@ def _existing_org(item: LoadedLedger, org: OrgRows, plan: Plan, findings: list[F
             plan.same += 1
     if new:
         plan.added[item.slug] = new
+    recorded_events = [*ledger.visits, *ledger.acceptances]
+    for _row, event, where in org.events:
+        if event in recorded_events:
+            continue
+        plan.changed.append(Finding(where, ledger.name,
+                                    f"{ledger.name}已在台账中，这条督查验收记录与已记录的不同，未导入",
+                                    "督查调度用 zhengdun visit、验收用 zhengdun accept 记录",
+                                    severity="changed"))
 
 
 # --------------------------------------------------------------------------- recording
