@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -214,30 +215,46 @@ def _table(sheet: Worksheet, title: str, header: Sequence[str], rows: Sequence[S
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor=HEADER_FILL)
     for col in range(1, len(header) + 1):
-        cell = sheet.cell(2, col)
-        cell.font, cell.fill = bold, head_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        head = sheet.cell(2, col)
+        head.font, head.fill = bold, head_fill
+        head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     widths = [display_width(h) for h in header]
     fill = PatternFill("solid", fgColor=OVERDUE_FILL)
     wrap = Alignment(vertical="top", wrap_text=True)
+    # Setting a style on a cell makes openpyxl look it up in the workbook's tables each time
+    # (most of an export's time at 3,000 rows); each combination is looked up once, and its
+    # cells share the result.
+    styled: dict[tuple[str | None, bool, bool], Any] = {}
     for r, (values, late) in enumerate(zip(rows, red, strict=True), start=3):
         for c, value in enumerate(values, start=1):
-            cell = sheet.cell(r, c)
+            cell: Any = sheet.cell(r, c)  # a plain Cell: nothing in the data rows is merged
             cell.value = value
+            number: str | None = None
+            wrapped = False
             if isinstance(value, str):
                 if formula_like(value):
                     cell.data_type = "s"  # text, whatever it starts with: never a formula
-                if "\n" in value:
-                    cell.alignment = wrap
+                wrapped = "\n" in value
                 lines = value.splitlines() or [""]
                 widths[c - 1] = max(widths[c - 1], *(display_width(x) for x in lines))
             elif isinstance(value, date):
-                cell.number_format = DATE_FORMAT
+                number = DATE_FORMAT
                 widths[c - 1] = max(widths[c - 1], 10)
             elif isinstance(value, float) and header[c - 1] == "销号率":
-                cell.number_format = PERCENT_FORMAT
+                number = PERCENT_FORMAT
+            key = (number, wrapped, late)
+            if key == (None, False, False):
+                continue
+            if key in styled:
+                cell._style = copy(styled[key])
+                continue
+            if number is not None:
+                cell.number_format = number
+            if wrapped:
+                cell.alignment = wrap
             if late:
                 cell.fill = fill
+            styled[key] = copy(cell._style)
     for c, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(c)].width = min(width, MAX_WIDTH) + 2
     last = get_column_letter(len(header))
