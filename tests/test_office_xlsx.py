@@ -19,7 +19,8 @@ from test_layers import _imported_by_a_command, uses
 from zhengdun.xlsx import OVERDUE_FILL, PROBLEM_COLUMNS, display_width
 
 HEADER = ["序号", "乡镇", "村（社区）", "存在问题", "问题类型", "来源", "整改措施", "整改时限",
-          "责任人", "整改进展", "销号时间", "验收人", "是否销号"]
+          "责任人", "整改进展", "销号时间", "验收人", "是否销号", "佐证", "类别"]
+COL = {name: "ABCDEFGHIJKLMNO"[i] for i, name in enumerate(HEADER)}
 
 
 def ok(result: Any) -> Any:
@@ -305,6 +306,139 @@ def test_every_finding_at_once_with_its_cell(workspace: Path, run: Run, tmp_path
         assert where in out and said in out, (where, out)
 
 
+ROW_ERRORS: list[tuple[int, dict[str, Any], str, str]] = [
+    # (row of ROWS, changes, column of the cell named, message)
+    (3, {"村（社区）": None}, "村（社区）", "没有填写村(社区)"),
+    (2, {"乡镇": "河口镇"}, "乡镇", "这里写的是另一个乡镇"),
+    (0, {"存在问题": None}, "存在问题", "没有填写存在问题"),
+    (0, {"问题类型": None}, "问题类型", "没有填写问题类型"),
+    (0, {"来源": "道听途说"}, "来源", "不在来源目录中"),
+    (0, {"责任人": None}, "责任人", "没有填写责任人"),
+    (0, {"整改时限": None}, "整改时限", "没有填写整改时限"),
+    (0, {"整改时限": "尽快"}, "整改时限", "不是日期"),
+    (0, {"销号时间": "六月"}, "销号时间", "销号时间：“六月”不是日期"),
+    (1, {"整改进展": "2026-04-02"}, "整改进展", "只有日期，没有内容"),
+    (1, {"整改进展": "2026-04-02 反弹：又出现了"}, "整改进展", "此前没有销号"),
+    (1, {"整改进展": "1899-04-02 开会"}, "整改进展", "早于1900年"),
+    (1, {"是否销号": "是"}, "是否销号", "已销号，但没有销号时间"),
+    (0, {"整改进展": "2026-06-20 销号：完成", "销号时间": "2026-06-21"}, "销号时间", "不一致"),
+    (0, {"是否销号": "否"}, "是否销号", "是否销号为“否”"),
+    (1, {"验收人": "城关镇党委"}, "验收人", "未销号的问题填写了验收人"),
+    (1, {"佐证": "evidence/无此文件.jpg"}, "佐证", "不存在"),
+    (2, {"整改进展": None, "佐证": "evidence/照片.jpg"}, "佐证", "没有整改进展或销号记录可以附上"),
+    (1, {"整改进展": "2026-12-01 开会"}, "序号", "晚于今天"),
+    (0, {"类别": "镇"}, "类别", "应为 村 或 社区"),
+]
+
+
+@pytest.mark.parametrize("index, changes, column, said", ROW_ERRORS,
+                         ids=[e[3] for e in ROW_ERRORS])
+def test_row_errors_name_their_cell(workspace: Path, run: Run, tmp_path: Path, index: int,
+                                    changes: dict[str, Any], column: str, said: str) -> None:
+    rows = [[*r, None, None] for r in ROWS]
+    for name, value in changes.items():
+        rows[index][HEADER.index(name)] = value
+    if "evidence/照片.jpg" in changes.values():
+        (workspace / "evidence").mkdir(exist_ok=True)
+        (workspace / "evidence" / "照片.jpg").write_bytes(b"jpg")
+        git(workspace, "add", "evidence")
+        git(workspace, "commit", "-q", "-m", "evidence")
+    path = tmp_path / "台账.xlsx"
+    clerk_book(path, rows, merge_org=False)
+    out = refused(run, workspace, "import", str(path))
+    assert said in out, out
+    assert f"问题清单!{COL[column]}{index + 3}" in out, out
+
+
+def test_a_new_organization_needs_its_township(workspace: Path, run: Run,
+                                               tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[3][1] = None
+    path = tmp_path / "台账.xlsx"
+    clerk_book(path, rows, merge_org=False)
+    out = refused(run, workspace, "import", str(path))
+    assert "问题清单!A6" in out and "后沟村是新的村(社区)，但没有填写乡镇" in out
+
+
+def test_an_existing_organization_in_another_township(chengdong: Any, workspace: Path,
+                                                      tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS]
+    for row in rows[:3]:
+        row[1] = "河口镇"
+    path = tmp_path / "台账.xlsx"
+    clerk_book(path, rows)
+    out = refused(chengdong, workspace, "import", str(path))
+    assert "城东社区已在台账中，属于“城关镇”" in out
+
+
+def test_hand_edits_are_not_imported_over(chengdong: Any, workspace: Path, book: Path) -> None:
+    ledger = workspace / "ledgers" / "chengdong.yaml"
+    ledger.write_text(ledger.read_text(encoding="utf-8") + "# 手工修改\n", encoding="utf-8")
+    head = git(workspace, "rev-parse", "HEAD")
+    result = chengdong("import", str(book))
+    assert result.exit_code == 1 and "有未记录的手工修改" in result.output
+    assert git(workspace, "rev-parse", "HEAD") == head
+    assert git(workspace, "status", "--porcelain") == " M ledgers/chengdong.yaml\n"
+    assert not (workspace / "ledgers" / "hougou.yaml").exists()
+
+
+def test_map_files_that_are_wrong(workspace: Path, run: Run, book: Path, tmp_path: Path) -> None:
+    assert "--map 文件" in refused(run, workspace, "import", str(book), "--map",
+                                   str(tmp_path / "无.yaml"))
+    listed = tmp_path / "列表.yaml"
+    listed.write_text("- 问题描述\n", encoding="utf-8")
+    assert "应是“栏目: 表头”的对照表" in refused(run, workspace, "import", str(book), "--map",
+                                              str(listed))
+    typed = tmp_path / "数字.yaml"
+    typed.write_text("title: 12\n", encoding="utf-8")
+    assert "应写成文字或文字列表" in refused(run, workspace, "import", str(book), "--map",
+                                           str(typed))
+
+
+def test_a_header_without_required_columns(workspace: Path, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["乡镇", "村(社区)", "存在问题", "整改措施"])
+    sheet.append(["城关镇", "城东社区", "停车难", "协调"])
+    book.save(path)
+    out = refused(run, workspace, "import", str(path))
+    assert "Sheet!A1" in out and "表头中没有这些栏目：问题类型、整改时限、责任人" in out
+
+
+def test_event_sheet_errors(workspace: Path, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    book = clerk_book(path, ROWS)
+    events = book.create_sheet("督查验收")
+    events.append(["督查调度和验收记录"])
+    events.append(["序号", "乡镇", "村(社区)", "日期", "事项", "人员或单位", "内容", "验收等次", "得分"])
+    events.append([1, "城关镇", "城东社区", "六月", "督查", "督查组", "进度偏慢", None, None])
+    events.append([2, "城关镇", "城东社区", "2026-05-10", "座谈", "督查组", "进度偏慢", None, None])
+    events.append([3, "城关镇", "城东社区", "2026-10-20", "验收", "县委组织部", None, "优秀", None])
+    events.append([4, "城关镇", "城东社区", "2026-05-10", "督查", None, "进度偏慢", None, None])
+    events.append([5, "城关镇", "西关社区", "2026-05-10", "督查", "督查组", "进度偏慢", None, None])
+    book.save(path)
+    out = refused(run, workspace, "import", str(path))
+    for where, said in (("督查验收!D3", "日期："), ("督查验收!E4", "事项应为"),
+                        ("督查验收!H5", "验收等次应为"), ("督查验收!A6", "不能记为督查验收记录"),
+                        ("督查验收!A7", "在问题清单中没有问题")):
+        assert where in out and said in out, (where, out)
+
+
+def test_an_acceptance_before_every_problem_is_closed(workspace: Path, run: Run,
+                                                      tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    book = clerk_book(path, ROWS)
+    events = book.create_sheet("督查验收")
+    events.append(["督查调度和验收记录"])
+    events.append(["序号", "乡镇", "村(社区)", "日期", "事项", "人员或单位", "内容", "验收等次", "得分"])
+    events.append([1, "城关镇", "城东社区", "2026-10-20", "验收", "县委组织部", None, "合格", 92])
+    book.save(path)
+    out = refused(run, workspace, "import", str(path))
+    assert "问题清单（城东社区）" in out and "验收为合格，但当日仍有问题未销号" in out
+
+
 # --------------------------------------------------------------------------- hostile workbooks
 
 
@@ -407,6 +541,52 @@ def test_an_encrypted_workbook_made_by_msoffcrypto(workspace: Path, run: Run, bo
         office = msoffcrypto.format.ooxml.OOXMLFile(plain)
         office.encrypt("123456", out)
     assert "设有打开密码" in refused(run, workspace, "import", str(secret))
+
+
+def test_files_too_large_or_of_another_kind(workspace: Path, run: Run, tmp_path: Path) -> None:
+    import zipfile
+
+    big = tmp_path / "大.xlsx"
+    with big.open("wb") as handle:
+        handle.write(b"PK\x03\x04")
+        handle.truncate(51 * 1024 * 1024)  # sparse: the size is checked before reading
+    assert "超过了一份台账的合理大小" in refused(run, workspace, "import", str(big))
+    bomb = tmp_path / "炸弹.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            block = b"\0" * (1 << 20)
+            for _ in range(501):
+                part.write(block)
+    assert "解压后有" in refused(run, workspace, "import", str(bomb))
+    word = tmp_path / "通报.xlsx"
+    with zipfile.ZipFile(word, "w") as archive:
+        archive.writestr("word/document.xml", "<document/>")
+    assert "可能是 Word" in refused(run, workspace, "import", str(word))
+    broken = tmp_path / "坏.xlsx"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("xl/workbook.xml", "not xml at all")
+    assert "无法按 Excel 工作簿读取" in refused(run, workspace, "import", str(broken))
+    assert "是一个文件夹" in refused(run, workspace, "import", str(tmp_path))
+
+
+def test_a_chart_sheet_is_not_a_table(workspace: Path, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "台账.xlsx"
+    book = clerk_book(path, ROWS)
+    from openpyxl.chart import BarChart
+
+    book.create_chartsheet("销号率图").add_chart(BarChart())
+    book.save(path)
+    out = refused(run, workspace, "import", str(path), "--sheet", "销号率图")
+    assert "是图表，不是数据工作表" in out
+
+
+def test_dry_run_json(workspace: Path, run: Run, book: Path) -> None:
+    data = json.loads(ok(run("import", str(book), "--dry-run", "--json")).output)
+    assert data["commit"] is None and data["problems"] == 4
+    assert [o["name"] for o in data["new_organizations"]] == ["城东社区", "后沟村"]
+    assert any("6月底前" in n["text"] for n in data["notes"])
+    assert git(workspace, "rev-list", "--count", "HEAD").strip() == "1"
 
 
 def test_missing_file_and_sheet(workspace: Path, run: Run, book: Path, tmp_path: Path) -> None:
