@@ -52,18 +52,18 @@ def clerk_book(path: Path, rows: list[list[Any]], merge_org: bool = True) -> Wor
     sheet.append(HEADER)
     for row in rows:
         sheet.append(row)
-    if merge_org:
-        start = 3
-        for r in range(4, len(rows) + 4):
-            here = sheet.cell(r, 3).value if r < len(rows) + 3 else None
-            if here is not None or r == len(rows) + 3:
-                if r - 1 > start:
-                    for col in (2, 3):
-                        for x in range(start + 1, r):
-                            sheet.cell(x, col).value = None
-                        sheet.merge_cells(start_row=start, start_column=col, end_row=r - 1,
-                                          end_column=col)
-                start = r
+    if merge_org:  # consecutive rows of one village: its 乡镇 and name in merged cells
+        first = 0
+        for i in range(1, len(rows) + 1):
+            if i < len(rows) and rows[i][2] == rows[first][2]:
+                continue
+            if i - first > 1:
+                for col in (2, 3):
+                    for r in range(first + 4, i + 3):
+                        sheet.cell(r, col).value = None
+                    sheet.merge_cells(start_row=first + 3, start_column=col, end_row=i + 2,
+                                      end_column=col)
+            first = i
     book.save(path)
     return book
 
@@ -253,6 +253,34 @@ def test_a_changed_row_is_reported_not_merged(workspace: Path, run: Run, book: P
     assert "3 行与已记录的相同" in result.output
     assert (workspace / "ledgers" / "chengdong.yaml").read_text(encoding="utf-8") == before
     assert json.loads(ok(run("show", "西关社区", "--json")).output)["problems"][0]["owner"] == "周八"
+
+
+def test_another_file_with_nothing_new(workspace: Path, run: Run, book: Path,
+                                       tmp_path: Path) -> None:
+    ok(run("import", str(book)))
+    other = tmp_path / "台账-副本.xlsx"
+    copy = load_workbook(book)
+    copy["问题清单"]["A1"] = "示范县问题清单（11月更新）"  # other bytes, the same rows
+    copy.save(other)
+    head = git(workspace, "rev-parse", "HEAD")
+    result = ok(run("import", str(other)))
+    assert "4 行与已记录的相同" in result.output and "没有需要记录的新内容，本次未记录" in result.output
+    assert git(workspace, "rev-parse", "HEAD") == head
+
+
+def test_visits_of_a_recorded_organization_are_compared(demo_copy: Path, tmp_path: Path) -> None:
+    run = Run(demo_copy)
+    out = tmp_path / "台账.xlsx"
+    ok(run("export", "-o", str(out)))
+    book = load_workbook(out)
+    events = book["督查验收"]
+    events["G3"] = "改过的督查内容"
+    book.save(out)
+    head = git(demo_copy, "rev-parse", "HEAD")
+    result = ok(run("import", str(out)))
+    assert "督查验收!A3" in result.output and "这条督查验收记录与已记录的不同，未导入" in result.output
+    assert "68 行与已记录的相同" in result.output and "没有需要记录的新内容" in result.output
+    assert git(demo_copy, "rev-parse", "HEAD") == head
 
 
 def test_header_names_from_the_config_and_a_map(workspace: Path, run: Run, tmp_path: Path) -> None:

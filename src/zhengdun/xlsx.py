@@ -38,6 +38,7 @@ OVERDUE_COLUMNS = ("序号", "乡镇", "村(社区)", "存在问题", "整改时
 #: In 整改进展, a closure and a reopening are lines of their own: ``2026-06-20 销号：结果``.
 CLOSED_MARK = "销号："
 REOPENED_MARK = "反弹："
+VERIFIED_MARK = "（验收人：{}）"  # ends a closure's line: an earlier closure has no 验收人 cell
 SHEETS = ("挂图作战", "问题清单", "逾期清单", "图表", "督查验收")
 #: 督查验收: the visits and acceptances, so that an import gives back each 阶段 and 最近进展.
 EVENT_COLUMNS = ("序号", "乡镇", "村(社区)", "日期", "事项", "人员或单位", "内容", "验收等次", "得分")
@@ -81,10 +82,11 @@ def display_width(text: str) -> int:
 
 def progress_lines(problem: Problem, day: date) -> list[str]:
     """整改进展 as one line per event on or before ``day``, in date order: steps as
-    ``日期 内容``, closures as ``日期 销号：结果``, reopenings as ``日期 反弹：原因``."""
+    ``日期 内容``, closures as ``日期 销号：结果（验收人：…）``, reopenings as ``日期 反弹：原因``."""
     events: list[tuple[date, str]] = [(s.on, s.text) for s in problem.steps]
     for closure in problem.closures:
-        events.append((closure.on, CLOSED_MARK + closure.result))
+        verified = VERIFIED_MARK.format(closure.verified_by) if closure.verified_by else ""
+        events.append((closure.on, CLOSED_MARK + closure.result + verified))
         if closure.reopened is not None:
             events.append((closure.reopened.on, REOPENED_MARK + closure.reopened.reason))
     events = [e for e in events if e[0] <= day]

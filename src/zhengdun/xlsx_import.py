@@ -45,7 +45,7 @@ from zhengdun.model import (
 from zhengdun.place import CONFIG_NAME, check_untouched_by_hooks, put_back
 from zhengdun.wording import name_key
 from zhengdun.workspace import LoadedLedger, Workspace, load_all, slug_for
-from zhengdun.xlsx import ACCEPTANCE, CLOSED_MARK, REOPENED_MARK, SHEETS
+from zhengdun.xlsx import ACCEPTANCE, CLOSED_MARK, REOPENED_MARK, SHEETS, VERIFIED_MARK
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -826,7 +826,12 @@ def _progress(row: int, cell: Any, findings: list[Finding]) -> tuple[list[Step],
             continue
         text = match[2].strip()
         if text.startswith(CLOSED_MARK):
-            closures.append(Closure(on=day, result=text[len(CLOSED_MARK):].strip() or DEFAULT_RESULT))
+            result = text[len(CLOSED_MARK):].strip()
+            verified = re.fullmatch(r"(.*?)" + re.escape(VERIFIED_MARK).replace(r"\{\}", "(.+)"),
+                                    result)
+            by = name_key(verified[2]) if verified else None
+            result = verified[1].strip() if verified else result
+            closures.append(Closure(on=day, result=result or DEFAULT_RESULT, verified_by=by))
         elif text.startswith(REOPENED_MARK):
             reason = text[len(REOPENED_MARK):].strip()
             if not closures or closures[-1].reopened is not None or not reason:
@@ -1038,7 +1043,7 @@ def import_workbook(ws: Workspace, path: Path, sheet: str | None = None,
 
 def describe(plan: Plan, dry_run: bool = False) -> str:
     """What the plan records, in the clerk's words."""
-    lead = "将要导入" if dry_run else "已导入"
+    lead = "将要导入" if dry_run else "已导入" if plan.problems else "已读取"
     lines = [f"{lead} {plan.file}（工作表“{plan.sheet}”）：{plan.problems} 个问题"]
     for slug, ledger in plan.new_orgs:
         lines.append(f"  新登记 {ledger.name}（{ledger.township}，{ledger.kind}，简称 {slug}）："
