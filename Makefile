@@ -24,6 +24,7 @@ demo: $(STAMP)
 	$(BIN)/zhengdun demo $(DEMO)
 	cd $(DEMO) && $(abspath $(BIN))/zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
 	cd $(DEMO) && $(abspath $(BIN))/zhengdun bulletin --month 2026-10 --number 10 --format docx -o 通报-2026-10.docx
+	cd $(DEMO) && $(abspath $(BIN))/zhengdun export -o 台账.xlsx
 	@echo "月度通报：$(DEMO)/通报-2026-10.md"
 	@echo "月度通报（Word 公文）：$(DEMO)/通报-2026-10.docx"
 

@@ -407,6 +407,9 @@ MERGE = Target(ratio=2.0)  # issue 13: the merge driver ≤ 2 × parsing both ve
 TABLE = Target(ratio=1.3)  # one-path issue: a screen table ≤ 1.3 × its --json, warm
 LOOK_S = Target(ms=300)  # one-path issue: a look right after one record, S
 LOOK_L = Target(ms=3000)  # and at L
+EXPORT_S = Target(ms=3000)  # issue 12: export at S ≤ 3 s
+EXPORT_L = Target(ms=60000, mb=1024)  # issue 12: export at L ≤ 60 s and 1 GiB
+IMPORT = Target(ms=10000)  # issue 12: import of a 3,000-row workbook ≤ 10 s
 
 
 def write_benches(ctx: Context, runs: int, target: Target) -> list[tuple[Bench, bool]]:
@@ -659,6 +662,8 @@ def merge_benches(ctx: Context) -> list[tuple[Bench, bool]]:
     return [(Bench("merge-driver (vs parsing both)", ctx.size, MERGE, trial,
                    note=f"`{pick['file']}` changed on two sides (a visit, a step, a problem each: "
                         "one renumbered); the floor parses both versions with libyaml"), False)]
+
+
 def bulletin_docx_bench(ctx: Context) -> list[tuple[Bench, bool]]:
     """The Word bulletin with its two charts (docxtpl and matplotlib start every run; the
     font list matplotlib keeps is built by the warm-up)."""
@@ -667,6 +672,38 @@ def bulletin_docx_bench(ctx: Context) -> list[tuple[Bench, bool]]:
                    lambda i: Trial([[ZHENGDUN, "bulletin", "--month", MONTH, "--format", "docx",
                                      "-o", target]], []),
                    has_floor=False), False)]
+def office_benches(ctx: Context) -> list[tuple[Bench, bool]]:
+    """issue 12: ``export`` of the whole workspace; at S, ``import`` of that export (one row
+    per problem: 150 × 20 = 3,000 rows) into a fresh workspace with the same catalog."""
+    book = ctx.scripts / f"台账-{ctx.size}.xlsx"
+    out: list[tuple[Bench, bool]] = [(Bench(
+        "export -o 台账.xlsx", ctx.size, EXPORT_S if ctx.size == "S" else EXPORT_L,
+        lambda i: Trial([[ZHENGDUN, "export", "-o", str(book)]], []), has_floor=False,
+        note="five sheets with native charts, every problem of every organization"), True)]
+    if ctx.size == "L":
+        return out
+    template = ctx.scripts / "import-template"
+    fresh = ctx.scripts / "import-fresh"
+
+    def prepare() -> None:
+        if not book.is_file():
+            subprocess.run([ZHENGDUN, "export", "-o", str(book)], cwd=ctx.root, env=ENV,
+                           check=True, capture_output=True)
+        if not template.is_dir():
+            subprocess.run([ZHENGDUN, "init", str(template), "--county", "基准县", "--issuer",
+                            "中共基准县委组织部"], env=ENV, check=True, capture_output=True)
+            shutil.copy(ctx.root / "zhengdun.yaml", template / "zhengdun.yaml")
+            subprocess.run([ZHENGDUN, "commit", "-m", "catalog"], cwd=template, env=ENV,
+                           check=True, capture_output=True)
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.copytree(template, fresh, symlinks=True)
+
+    out.append((Bench("import 台账.xlsx (3,000 rows)", ctx.size, IMPORT,
+                      lambda i: Trial([[ZHENGDUN, "-C", str(fresh), "import", str(book)]], [],
+                                      before_op=prepare), has_floor=False,
+                      note="the S export into a fresh workspace: 150 organizations created, "
+                           "3,000 problems, one commit"), False))
+    return out
 
 
 def help_benches(ctx: Context) -> list[tuple[Bench, bool]]:
@@ -686,6 +723,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += table_benches(ctx)
         benches += look_benches(ctx, runs)
         benches += bulletin_docx_bench(ctx)
+        benches += office_benches(ctx)
     elif size == "L":
         benches += write_benches(ctx, runs, L_WRITE)
         benches += history_benches(ctx)
@@ -693,6 +731,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += table_benches(ctx)
         benches += look_benches(ctx, runs)
         benches += merge_benches(ctx)
+        benches += office_benches(ctx)
     else:  # tiny: every kind of operation once, to prove the harness works
         benches += write_benches(ctx, runs, S_WRITE)
         benches += read_benches(ctx)

@@ -82,7 +82,8 @@ def test_the_source_is_where_the_test_looks() -> None:
 LAYERS = {
     "front": {"__main__", "quick", "cli", "boundary", "console", "screen", "commands"},
     "services": {"ledger", "queries", "reports", "check", "timeline", "changes", "demo",
-                 "housekeeping", "workspace", "migrate", "campaign", "audit", "merging", "office"},
+                 "housekeeping", "workspace", "migrate", "campaign", "audit", "merging", "office",
+                 "xlsx", "xlsx_import"},
     "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
                  "interrupts", "resources", "pager", "docx_out", "plots"},
     "core": {"model", "errors", "rules", "wording", "__init__"},

@@ -1106,6 +1106,7 @@ def org_history(
         return
     sys.stdout.write(format_history(data))
 
+
 # --- merging (h5) ---
 
 
@@ -1149,6 +1150,61 @@ def chart(
 
     data, what = draw(STATE.directory, kind, month, output)
     emit(Output("", output, what, data=data))
+
+
+# --- Excel 台账: export and import (issue 12) ---
+
+
+@app.command()
+@guarded
+def export(
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", metavar="文件", help="写入的 Excel 文件，如 台账.xlsx", show_default=False)],
+    township: Annotated[str | None, typer.Option(
+        "--township", metavar="乡镇", help="只导出这个乡镇的村(社区)", show_default=False)] = None,
+) -> None:
+    """导出 Excel 台账：挂图作战、问题清单、逾期清单、图表（各乡镇销号率、月度销号进度）和督查验收五个工作表。
+
+    日期、百分比是真正的日期和百分比单元格；没有任何公式。
+    例：zhengdun export -o 台账.xlsx
+    """
+    from zhengdun.commands import Output, emit
+    from zhengdun.xlsx import Scope, export_workbook
+
+    if output.suffix.lower() != ".xlsx":
+        raise UserError(f"{output} 不是 .xlsx 文件名", "请写成 -o 台账.xlsx")
+    data = export_workbook(_workspace(), Scope(township=township))
+    emit(Output("", output, "Excel 台账", data=data))
+
+
+@app.command("import")
+@guarded
+def import_(
+    workbook: Annotated[Path, typer.Argument(metavar="文件", help="Excel 台账（.xlsx）",
+                                             show_default=False)],
+    sheet: Annotated[str | None, typer.Option(
+        "--sheet", metavar="工作表", help="读取的工作表（默认：问题清单，没有时取第一个）",
+        show_default=False)] = None,
+    map_file: Annotated[Path | None, typer.Option(
+        "--map", metavar="文件", help="表头对照表（YAML：栏目: 表头名称），补充 zhengdun.yaml 的 import_columns",
+        show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并显示将要记录的内容，不记录")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """导入 Excel 台账：每行一个问题，村(社区)可以是合并单元格；新的村(社区)自动登记。一次导入一次提交。
+
+    所有问题一次列出（工作表!单元格 和其中的内容），有任何错误时什么也不记录。同一文件不会导入两次。
+    例：zhengdun import 台账.xlsx --dry-run
+    """
+    from zhengdun.xlsx_import import import_workbook
+
+    outcome = import_workbook(_workspace(), workbook, sheet, map_file, dry_run)
+    if as_json:
+        _print_json(outcome.to_json())
+        return
+    sys.stdout.write(outcome.said + "\n")
+    if outcome.commit:
+        sys.stdout.write(f"已记录到历史中（提交 {outcome.commit[:8]}）。\n")
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

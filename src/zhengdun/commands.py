@@ -28,7 +28,7 @@ class Output:
     what: str = ""  # 月度通报, 挂图作战表…: named in the "已生成…" line when written to a file
     code: int = 0
     paged: bool = False  # long text (log, diff, audit): through a pager on a terminal
-    data: bytes | None = None  # a binary file (a Word document, a chart) for ``target``
+    data: bytes | None = None  # a binary file (.docx, .xlsx, a chart): written instead of ``text``
 
 
 def emit(out: Output) -> int:

@@ -986,3 +986,14 @@ def merge_file(root: Path, ours: Path, base: Path, theirs: Path, *,
         raise GitError("git merge-file 失败："
                        f"{_first_lines(result.stderr.decode('utf-8', 'replace'))}")
     return (0 if result.returncode == 0 else 1), result.stdout
+
+
+def commits_with_trailer(root: Path, key: str, value: str) -> list[tuple[str, str]]:
+    """(commit id, commit date ``YYYY-MM-DD``) of every commit whose message has the trailer
+    line ``key: value``, newest first (``import`` finds a file it already recorded)."""
+    result = run(root, "log", "--fixed-strings", f"--grep={key}: {value}", "--format=%H %cs",
+                 check=False)
+    if result.returncode != 0:
+        return []
+    return [(parts[0], parts[1]) for line in result.stdout.splitlines()
+            if len(parts := line.split()) == 2]

@@ -100,6 +100,7 @@ FIELD_LABELS: dict[str, str] = {
     "sources": "问题来源",
     "next_steps": "下步工作要求",
     "stage": "阶段",
+    "import_columns": "导入表头对照",
 }
 
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -468,6 +469,8 @@ class Config(Record):
         if begun:
             return begun[-1]
         return self.rounds[0].name if self.rounds else None
+    #: ``import``: header names of this county's 台账, field -> name or names (docs/xlsx.md)
+    import_columns: dict[str, str | list[str]] = Field(default_factory=dict)
 
     @field_validator("categories", mode="before")
     @classmethod

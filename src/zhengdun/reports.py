@@ -18,7 +18,7 @@ from zhengdun import history
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, Ledger
 from zhengdun.queries import org_summary, problem_row, show_org
-from zhengdun.wording import name_key
+from zhengdun.wording import name_key, spreadsheet_text
 from zhengdun.workspace import LoadedLedger, Workspace, in_round, load_all, reading_round
 
 DUE_SOON_DAYS = 14
@@ -258,21 +258,35 @@ def workspace_context(ws: Workspace, as_of: date | None = None,
             "organizations": organizations, "board": board_rows(ws, day, everything, chosen)}
 
 
+def board_table(board: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The board's columns and rows as values (rate a number or None, dates as text): what
+    ``board --format csv`` writes and ``export`` puts in its 挂图作战 sheet."""
+    header = ["乡镇", "村(社区)", "类别", "软弱涣散类型", "阶段", "问题数", "已销号", "未销号",
+              "逾期", f"{board['due_soon_days']}天内到期", "销号率", "最近进展",
+              "包联县级领导", "第一书记"]
+    rows = [[row["township"], row["name"], row["kind"], "、".join(row["categories"]),
+             row["stage"], row["problems"], row["closed"], row["open"],
+             row["overdue"], row["due_soon"], row["rate"],
+             row["last_activity"] or "", row["county_leader"] or "",
+             row["first_secretary"] or ""] for row in board["organizations"]]
+    return header, rows
+
+
 def board_csv(board: dict[str, Any]) -> str:
-    """The board as CSV (with a BOM, so Excel on a Chinese Windows machine opens it right)."""
+    """The board as CSV (with a BOM, so Excel on a Chinese Windows machine opens it right).
+
+    Text a spreadsheet would run as a formula (a name typed as ``=HYPERLINK(...)``) is
+    written so that it shows as text: :func:`zhengdun.wording.spreadsheet_text`.
+    """
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["乡镇", "村(社区)", "类别", "软弱涣散类型", "阶段", "问题数", "已销号", "未销号",
-                     "逾期", f"{board['due_soon_days']}天内到期", "销号率", "最近进展",
-                     "包联县级领导", "第一书记"])
-    for row in board["organizations"]:
-        writer.writerow([row["township"], row["name"], row["kind"], "、".join(row["categories"]),
-                         row["stage"], row["problems"], row["closed"], row["open"],
-                         row["overdue"], row["due_soon"],
-                         "" if row["rate"] is None else f"{row['rate']:.1f}%",
-                         row["last_activity"] or "", row["county_leader"] or "",
-                         row["first_secretary"] or ""])
+    header, rows = board_table(board)
+    writer.writerow(header)
+    rate = header.index("销号率")
+    for values in rows:
+        values[rate] = "" if values[rate] is None else f"{values[rate]:.1f}%"
+        writer.writerow([spreadsheet_text(v) if isinstance(v, str) else v for v in values])
     return "\ufeff" + out.getvalue()

@@ -64,3 +64,23 @@ def name_holder(names: dict[str, str | None], name: str, besides: str | None = N
 def duplicate_name(name: str, other: str) -> tuple[str, str]:
     """What ``check`` and ``commit`` say of a file whose name ``other`` already has."""
     return f"名称“{name}”与 {other} 重复", "每个村(社区)只能有一个台账文件"
+
+
+#: What a spreadsheet program takes for the start of a formula (and ``\t``/``\r``, which
+#: some versions strip before looking): OWASP's list for CSV injection.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(text: str) -> bool:
+    """Whether Excel or WPS would read ``text`` typed into a cell as a formula.
+
+    The one rule for every file zhengdun writes for a spreadsheet: ``export`` writes such a
+    cell as text (its type, not its content, says so), ``board --format csv`` prefixes it
+    with ``'`` (:func:`spreadsheet_text`), which Excel shows as text and does not display.
+    """
+    return text.startswith(FORMULA_STARTS)
+
+
+def spreadsheet_text(text: str) -> str:
+    """A value for a CSV cell that a spreadsheet will show as text, never run as a formula."""
+    return "'" + text if formula_like(text) else text
