@@ -1009,7 +1009,8 @@ def _existing_org(item: LoadedLedger, org: OrgRows, plan: Plan, findings: list[F
         plan.added[item.slug] = new
     recorded_events = [*ledger.visits, *ledger.acceptances]
     for _row, event, where in org.events:
-        if any(placed(event, known.round) == known for known in recorded_events):
+        if any(event.model_copy(update={"round": known.round}) == known
+               for known in recorded_events):
             continue
         plan.changed.append(Finding(where, ledger.name,
                                     f"{ledger.name}已在台账中，这条督查验收记录与已记录的不同，未导入",
