@@ -696,27 +696,37 @@ def _write_output(text: str, output: Path | None, what: str) -> None:
 @app.command()
 @guarded
 def bulletin(
-    month: Annotated[str, typer.Option("--month", metavar="月份", help="通报的月份 YYYY-MM")],
+    month: Annotated[str | None, typer.Option(
+        "--month", metavar="月份", help="通报的月份 YYYY-MM", show_default=False)] = None,
     number: Annotated[str | None, typer.Option(
         "--number", metavar="号", help="文号中的序号，如 10（生成 代字〔2026〕10号）",
         show_default=False)] = None,
     issued: Annotated[str | None, typer.Option(
         "--date", metavar="日期", help="落款日期（默认为该月最后一天）", show_default=False)] = None,
-    template: Annotated[str, typer.Option(
-        "--template", metavar="模板", help="使用的模板名")] = "bulletin",
+    template: Annotated[str | None, typer.Option(
+        "--template", metavar="模板", help="使用的模板名（默认：月度通报 bulletin，季度/年度总结 summary）",
+        show_default=False)] = None,
+    quarter: Annotated[str | None, typer.Option(
+        "--quarter", metavar="季度", help="季度总结，如 2026Q3", show_default=False)] = None,
+    year: Annotated[str | None, typer.Option(
+        "--year", metavar="年份", help="年度总结，如 2026", show_default=False)] = None,
+    township: Annotated[str | None, typer.Option(
+        "--township", metavar="乡镇", help="乡镇党委对所辖村（社区）的通报", show_default=False)] = None,
     at: AtOpt = None,
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """生成月度通报（Markdown 公文）：总体进展、乡镇排名、逾期问题、本月销号、工作停滞对象、下步要求。
+    """生成月度通报（Markdown 公文）：总体进展、乡镇排名、逾期问题、预警、本月销号、工作停滞对象、下步要求，明细表作附件。
 
-    数字按台账中事项的发生日期统计，逾期按月末判断。
+    数字按台账中事项的发生日期统计，逾期按月末判断；当月尚未结束时按截至今天统计。
+    --quarter、--year 生成季度总结、年度总结（含逐月进展表）；--township 生成乡镇对所辖村（社区）的通报。
     例：zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
     """
     from zhengdun.commands import bulletin as run_bulletin
     from zhengdun.commands import emit
 
-    emit(run_bulletin(STATE.directory, month, number, issued, template, at, output, as_json))
+    emit(run_bulletin(STATE.directory, month, number, issued, template, at, output, as_json,
+                      quarter, year, township))
 
 
 @app.command()

@@ -96,20 +96,34 @@ def workspace(directory: Path | None, at: str | None = None) -> Workspace:
 BOARD_FORMATS = ("table", "md", "csv", "json")
 
 
-def bulletin(directory: Path | None, month: str, number: str | None, issued: str | None,
-             template: str, at: str | None, output: Path | None, as_json: bool) -> Output:
-    """``zhengdun bulletin``: the monthly bulletin (or its numbers as JSON)."""
-    from zhengdun.reports import Month, bulletin_context
+def bulletin(directory: Path | None, month: str | None, number: str | None, issued: str | None,
+             template: str | None, at: str | None, output: Path | None, as_json: bool,
+             quarter: str | None = None, year: str | None = None,
+             township: str | None = None) -> Output:
+    """``zhengdun bulletin``: the monthly bulletin, or the 季度/年度总结 (or their numbers)."""
+    from zhengdun.reports import Month, Period, bulletin_context, summary_context
 
+    chosen = [v for v in (month, quarter, year) if v is not None]
+    if len(chosen) != 1:
+        raise UserError("--month、--quarter、--year 要写一个，且只能写一个",
+                        "例如 zhengdun bulletin --month 2026-10；季度总结 --quarter 2026Q3；"
+                        "年度总结 --year 2026")
     ws = workspace(directory, at)
     from zhengdun.clock import typed_date
 
-    context = bulletin_context(ws, Month.parse(typed_date(month)), number, day(issued, "--date"))
+    if month is not None:
+        context = bulletin_context(ws, Month.parse(typed_date(month)), number,
+                                   day(issued, "--date"), township=township)
+    else:
+        period = Period.quarter(quarter) if quarter is not None else Period.year(str(year))
+        context = summary_context(ws, period, number, day(issued, "--date"), township)
     if as_json:
         return Output(json_text(context))
     from zhengdun.render import render
 
-    return Output(render(template, context, ws.root, ws.revision), output, "月度通报")
+    name = template or ("bulletin" if month is not None else "summary")
+    what = "月度通报" if month is not None else f"{context['period_kind']}总结"
+    return Output(render(name, context, ws.root, ws.revision), output, what)
 
 
 def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,

@@ -107,7 +107,8 @@ SPECS: dict[str, Spec] = {
                 required=("category", "due", "owner")),
     "bulletin": Spec((), {"--month": "month", "--number": "number", "--date": "issued",
                           "--template": "template", "--at": "at", "--output": "output",
-                          "-o": "output"}, flags={"--json": "as_json"}, required=("month",)),
+                          "-o": "output", "--quarter": "quarter", "--year": "year",
+                          "--township": "township"}, flags={"--json": "as_json"}),
     "board": Spec((), {"--as-of": "as_of", "--format": "format", "--at": "at",
                        "--output": "output", "-o": "output"}, flags={"--json": "as_json"}),
     "list": Spec((), {"--org": "org", "--township": "township", "--category": "category",
@@ -607,6 +608,7 @@ def _result_key(root: Path, *parts: str, only: str | None = None) -> str | None:
             digest.add(path.name)
             digest.add_bytes(path.read_bytes())
         _folder_bytes(digest, root / place.TEMPLATES)
+        _folder_bytes(digest, root / "notes")  # 下步工作要求 of a month (reports.NOTES_DIR)
         _folder_bytes(digest, resources.shipped_templates())
     except Exception:
         return None
@@ -677,20 +679,24 @@ def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
     from zhengdun import commands
 
     output = Path(values["output"]) if values["output"] is not None else None
-    template = values["template"] if values["template"] is not None else "bulletin"
+    template = values["template"]
     as_json = values["as_json"]
+    periods = (values["month"], values["quarter"], values["year"], values["township"])
 
     def compute() -> Any:
         return commands.bulletin(directory, values["month"], values["number"], values["issued"],
-                                 template, values["at"], output, as_json)
+                                 template, values["at"], output, as_json, *periods[1:])
 
     if values["at"] is not None:
         return commands.emit(compute())
-    if "/" in template or "\\" in template or template.startswith("."):
+    if template is not None and ("/" in template or "\\" in template
+                                 or template.startswith(".")):
         return commands.emit(compute())  # a template file elsewhere: not among the inputs hashed
-    parts = ("bulletin", _opt(values["month"]), _opt(values["number"]), _opt(values["issued"]),
+    parts = ("bulletin", *map(_opt, periods), _opt(values["number"]), _opt(values["issued"]),
              _opt(template), str(as_json))
-    return _answer(directory, parts, None if as_json else output, "月度通报", compute)
+    what = ("月度通报" if values["month"] is not None
+            else "季度总结" if values["quarter"] is not None else "年度总结")
+    return _answer(directory, parts, None if as_json else output, what, compute)
 
 
 def _board(directory: Path | None, values: dict[str, Any]) -> int:
