@@ -499,18 +499,22 @@ def list_(
     overdue: Annotated[bool, typer.Option("--overdue", help="只列逾期未整改的")] = False,
     due_within: Annotated[int | None, typer.Option(
         "--due-within", metavar="天数", help="只列今后几天内到期、尚未销号的", show_default=False)] = None,
+    leader: Annotated[str | None, typer.Option("--leader", metavar="姓名",
+                                               help="只列这位包联领导（县级领导或包村乡镇领导）包联的村（社区）",
+                                               show_default=False)] = None,
     as_of: AsOfOpt = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """列出问题，可按村(社区)、乡镇、类型、状态筛选。
+    """列出问题，可按村(社区)、乡镇、包联领导、类型、状态筛选；--overdue 按逾期天数从长到短排列。
 
     例：zhengdun list --overdue --as-of 2026-09-01
     """
     from zhengdun.commands import problems
 
     chosen = [flag for flag, on in (("open", open_), ("closed", closed), ("overdue", overdue)) if on]
-    data = problems(STATE.directory, org, township, category, chosen, due_within, as_of, at)
+    data = problems(STATE.directory, org, township, category, chosen, due_within, as_of, at,
+                    leader)
     if as_json:
         _print_json(data)
         return
@@ -735,6 +739,11 @@ def board(
     as_of: AsOfOpt = None,
     fmt: Annotated[str, typer.Option(
         "--format", metavar="格式", help="table（屏幕表格）、md、csv 或 json")] = "table",
+    township: Annotated[str | None, typer.Option("--township", metavar="乡镇",
+                                                 help="只列这个乡镇", show_default=False)] = None,
+    leader: Annotated[str | None, typer.Option("--leader", metavar="姓名",
+                                               help="只列这位包联领导（县级领导或包村乡镇领导）包联的村（社区）",
+                                               show_default=False)] = None,
     at: AtOpt = None,
     output: OutputOpt = None,
     as_json: JsonOpt = False,
@@ -746,7 +755,7 @@ def board(
     from zhengdun.commands import Output, emit
     from zhengdun.commands import board as run_board
 
-    answer = run_board(STATE.directory, as_of, fmt, at, output, as_json)
+    answer = run_board(STATE.directory, as_of, fmt, at, output, as_json, township, leader)
     if isinstance(answer, Output):
         emit(answer)
         return

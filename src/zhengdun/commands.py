@@ -127,14 +127,15 @@ def bulletin(directory: Path | None, month: str | None, number: str | None, issu
 
 
 def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
-          output: Path | None, as_json: bool) -> Output | dict[str, Any]:
+          output: Path | None, as_json: bool, township: str | None = None,
+          leader: str | None = None) -> Output | dict[str, Any]:
     """``zhengdun board``: the text of the md/csv/json board, or the rows for a screen table."""
     from zhengdun.reports import board_csv, board_rows
 
     if fmt not in BOARD_FORMATS:
         raise UserError(f"格式“{fmt}”不支持", "可用的格式：table、md、csv、json")
     ws = workspace(directory, at)
-    data = board_rows(ws, day(as_of, "--as-of"))
+    data = board_rows(ws, day(as_of, "--as-of"), township=township, leader=leader)
     if as_json or fmt == "json":
         return Output(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output, "挂图作战表")
     if fmt == "csv":
@@ -150,14 +151,15 @@ def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
 
 def problems(directory: Path | None, org: str | None, township: str | None,
              category: str | None, status: list[str], due_within: int | None,
-             as_of: str | None, at: str | None) -> dict[str, Any]:
+             as_of: str | None, at: str | None, leader: str | None = None) -> dict[str, Any]:
     """``zhengdun list``: the problems that pass the filter, as data."""
     from zhengdun.queries import ProblemFilter, list_problems
 
     if len(status) > 1:
         raise UserError("--open、--closed、--overdue 只能选一个")
     flt = ProblemFilter(org=org, township=township, category=category,
-                        status=status[0] if status else None, due_within=due_within)
+                        status=status[0] if status else None, due_within=due_within,
+                        leader=leader)
     return list_problems(workspace(directory, at), flt, day(as_of, "--as-of"))
 
 

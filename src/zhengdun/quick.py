@@ -110,9 +110,11 @@ SPECS: dict[str, Spec] = {
                           "-o": "output", "--quarter": "quarter", "--year": "year",
                           "--township": "township"}, flags={"--json": "as_json"}),
     "board": Spec((), {"--as-of": "as_of", "--format": "format", "--at": "at",
-                       "--output": "output", "-o": "output"}, flags={"--json": "as_json"}),
+                       "--output": "output", "-o": "output", "--township": "township",
+                       "--leader": "leader"}, flags={"--json": "as_json"}),
     "list": Spec((), {"--org": "org", "--township": "township", "--category": "category",
-                      "--due-within": "due_within", "--as-of": "as_of", "--at": "at"},
+                      "--due-within": "due_within", "--as-of": "as_of", "--at": "at",
+                      "--leader": "leader"},
                  flags={"--open": "open", "--closed": "closed", "--overdue": "overdue",
                         "--json": "as_json"}),
     "check": Spec(flags={"--json": "as_json"}),
@@ -704,24 +706,27 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
 
     fmt = values["format"] if values["format"] is not None else "table"
     output = Path(values["output"]) if values["output"] is not None else None
+    scope = (values["township"], values["leader"])
     if fmt == "table" and not values["as_json"]:
         if output is not None or values["at"] is not None:
             raise Decline  # the full CLI explains, or reads the past
         from zhengdun.console import print_board
 
         def compute_json() -> Any:
-            return commands.board(directory, values["as_of"], fmt, None, None, True)
+            return commands.board(directory, values["as_of"], fmt, None, None, True, *scope)
 
-        parts = ("board", _opt(values["as_of"]), _opt(fmt), "True")  # the --json view's key
+        parts = ("board", _opt(values["as_of"]), _opt(fmt), "True",  # the --json view's key
+                 *map(_opt, scope))
         return _on_screen(_cached(directory, parts, compute_json), print_board)
 
     def compute() -> Any:
         return commands.board(directory, values["as_of"], fmt, values["at"], output,
-                              values["as_json"])
+                              values["as_json"], *scope)
 
     if values["at"] is not None:
         return commands.emit(compute())
-    parts = ("board", _opt(values["as_of"]), _opt(fmt), str(values["as_json"]))
+    parts = ("board", _opt(values["as_of"]), _opt(fmt), str(values["as_json"]),
+             *map(_opt, scope))
     return _answer(directory, parts, output, "挂图作战表", compute)
 
 
@@ -732,12 +737,12 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     if within is not None and not re.fullmatch(r"[0-9]{1,6}", within):
         raise Decline
     status = [flag for flag in ("open", "closed", "overdue") if values[flag]]
-    options = [values["org"], values["township"], values["category"]]
+    options = [values["org"], values["township"], values["category"], values["leader"]]
 
     def compute() -> Any:
         data = commands.problems(directory, options[0], options[1], options[2], status,
                                  int(within) if within is not None else None,
-                                 values["as_of"], values["at"])
+                                 values["as_of"], values["at"], options[3])
         return commands.Output(commands.json_text(data))
 
     if values["at"] is not None:
@@ -745,7 +750,8 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     parts = ("list", *map(_opt, options), ",".join(status), _opt(within), _opt(values["as_of"]))
 
     def only(root: Path) -> str | None:  # one organization (no --township): its file alone
-        return _exact_slug(root, options[0]) if options[1] is None else None
+        return _exact_slug(root, options[0]) if options[1] is None and options[3] is None \
+            else None
 
     if not values["as_json"]:
         from zhengdun.console import print_problems

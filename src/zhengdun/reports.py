@@ -16,7 +16,14 @@ from typing import Any
 
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, VISIT_KINDS, Ledger
-from zhengdun.queries import org_summary, problem_row, show_org
+from zhengdun.queries import (
+    known_leader,
+    known_township,
+    leaders_of,
+    org_summary,
+    problem_row,
+    show_org,
+)
 from zhengdun.wording import name_key
 from zhengdun.workspace import LoadedLedger, Workspace, load_all
 
@@ -356,13 +363,23 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
 
 
 def board_rows(ws: Workspace, as_of: date | None = None,
-               loaded: list[LoadedLedger] | None = None) -> dict[str, Any]:
-    """挂图作战: one row per organization, sorted by township."""
+               loaded: list[LoadedLedger] | None = None, township: str | None = None,
+               leader: str | None = None) -> dict[str, Any]:
+    """挂图作战: one row per organization, sorted by township (``township``/``leader``: only
+    that township's organizations, or that 包联 leader's)."""
     day = as_of or ws.today()
     items = loaded if loaded is not None else load_all(ws)
+    if township is not None:
+        known_township(items, township)
+    if leader is not None:
+        known_leader(items, leader)
     rows = []
     for item in sorted(items, key=lambda i: (i.ledger.township, i.ledger.name)):
         ledger = item.ledger
+        if township is not None and name_key(ledger.township) != name_key(township):
+            continue
+        if leader is not None and name_key(leader) not in leaders_of(ledger):
+            continue
         row = org_summary(item, day)
         soon = [p for p in ledger.problems if p.exists_on(day) and not p.is_closed_on(day)
                 and day <= p.due <= day + timedelta(days=DUE_SOON_DAYS)]
