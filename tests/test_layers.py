@@ -82,7 +82,7 @@ def test_the_source_is_where_the_test_looks() -> None:
 LAYERS = {
     "front": {"__main__", "quick", "cli", "boundary", "console", "commands"},
     "services": {"ledger", "queries", "reports", "check", "timeline", "changes", "demo",
-                 "housekeeping", "workspace"},
+                 "housekeeping", "workspace", "county_reports"},
     "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
                  "interrupts", "resources", "pager"},
     "core": {"model", "errors", "rules", "wording", "__init__"},

@@ -767,8 +767,11 @@ def board(
 @app.command()
 @guarded
 def report(
-    name: Annotated[str, typer.Argument(metavar="模板", help="模板名，如 ledger（一村一档）",
-                                        show_default=False)],
+    name: Annotated[str, typer.Argument(
+        metavar="模板", help="stats（党内统计）、leaders（全部包联领导）、leader（一位领导，后写姓名）、"
+        "ledger（一村一档）或其他模板名", show_default=False)],
+    subject: Annotated[str | None, typer.Argument(
+        metavar="[姓名]", help="report leader 的领导或第一书记姓名", show_default=False)] = None,
     org: Annotated[str | None, typer.Option(
         "--org", metavar="村(社区)", help="只针对这个村(社区)（ledger 模板必填）",
         show_default=False)] = None,
@@ -777,26 +780,14 @@ def report(
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """用模板生成报告。ledger 模板生成一村一档台账；其他模板可使用全部台账数据。
+    """用模板生成报告：stats 党内统计，leaders / leader 姓名 包联情况，ledger 一村一档；其他模板可使用全部台账数据。
 
-    例：zhengdun report ledger --org 城东社区 -o 城东社区台账.md
+    例：zhengdun report stats；zhengdun report leader 刘建国；zhengdun report ledger --org 城东社区 -o 城东社区台账.md
     """
-    from zhengdun.reports import ledger_context, workspace_context
+    from zhengdun.commands import emit
+    from zhengdun.commands import report as run_report
 
-    ws = _workspace(at)
-    day = _day(as_of, "--as-of")
-    if org is not None:
-        context = ledger_context(ws, org, day)
-    elif name == "ledger":
-        raise UserError("ledger 模板要指定村(社区)", "例如 zhengdun report ledger --org 城东社区")
-    else:
-        context = workspace_context(ws, day)
-    if as_json:
-        _print_json(context)
-        return
-    from zhengdun.render import render
-
-    _write_output(render(name, context, ws.root, ws.revision), output, "报告")
+    emit(run_report(STATE.directory, name, subject, org, as_of, at, output, as_json))
 
 
 @templates_app.command("list")

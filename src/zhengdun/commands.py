@@ -149,6 +149,45 @@ def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
     return data
 
 
+#: ``report NAME``: the reports with their own numbers (any other name is a template given
+#: the whole workspace); the template each renders with.
+REPORTS = {"stats": "stats", "leaders": "leaders", "leader": "leaders"}
+
+
+def report(directory: Path | None, name: str, subject: str | None, org: str | None,
+           as_of: str | None, at: str | None, output: Path | None, as_json: bool) -> Output:
+    """``zhengdun report``: 党内统计, 包联 views, 一村一档, or any template over everything."""
+    if subject is not None and name != "leader":
+        raise UserError(f"report {name} 后面不需要再写“{subject}”",
+                        "只有 report leader 后面写姓名，例如 zhengdun report leader 刘建国")
+    if name == "leader" and subject is None:
+        raise UserError("report leader 后面要写领导或第一书记的姓名",
+                        "例如 zhengdun report leader 刘建国；全部领导：zhengdun report leaders")
+    ws = workspace(directory, at)
+    when = day(as_of, "--as-of")
+    context: dict[str, Any]
+    if name in REPORTS:
+        from zhengdun.county_reports import leaders_context, stats_context
+
+        context = (stats_context(ws, when) if name == "stats"
+                   else leaders_context(ws, when, subject))
+    elif org is not None:
+        from zhengdun.reports import ledger_context
+
+        context = ledger_context(ws, org, when)
+    elif name == "ledger":
+        raise UserError("ledger 模板要指定村(社区)", "例如 zhengdun report ledger --org 城东社区")
+    else:
+        from zhengdun.reports import workspace_context
+
+        context = workspace_context(ws, when)
+    if as_json:
+        return Output(json_text(context))
+    from zhengdun.render import render
+
+    return Output(render(REPORTS.get(name, name), context, ws.root, ws.revision), output, "报告")
+
+
 def problems(directory: Path | None, org: str | None, township: str | None,
              category: str | None, status: list[str], due_within: int | None,
              as_of: str | None, at: str | None, leader: str | None = None) -> dict[str, Any]:
