@@ -94,6 +94,7 @@ class Spec:
     many: dict[str, str] = field(default_factory=dict)  # flag → name: may be repeated
     flags: dict[str, str] = field(default_factory=dict)  # flag → name: no value
     required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # arguments after ``arguments`` that may be left out
 
 
 SPECS: dict[str, Spec] = {
@@ -120,6 +121,9 @@ SPECS: dict[str, Spec] = {
     "check": Spec(flags={"--json": "as_json"}),
     "log": Spec(("target",), flags={"--json": "as_json"}),
     "show": Spec(("org",), {"--as-of": "as_of", "--at": "at"}, flags={"--json": "as_json"}),
+    "report": Spec(("name",), {"--org": "org", "--as-of": "as_of", "--at": "at",
+                               "--output": "output", "-o": "output"},
+                   flags={"--json": "as_json"}, optional=("subject",)),
 }
 
 
@@ -156,9 +160,11 @@ def parse(spec: Spec, words: list[str]) -> dict[str, Any]:
             values[name].append(value)
         else:
             values[name] = value
-    if len(arguments) != len(spec.arguments):
+    if not len(spec.arguments) <= len(arguments) <= len(spec.arguments) + len(spec.optional):
         raise Decline
-    values.update(zip(spec.arguments, arguments, strict=True))
+    names = (*spec.arguments, *spec.optional)
+    values.update({name: None for name in spec.optional})
+    values.update(zip(names[:len(arguments)], arguments, strict=True))
     if any(values.get(name) is None for name in spec.required):
         raise Decline
     return values
@@ -778,6 +784,27 @@ def _show(directory: Path | None, values: dict[str, Any]) -> int:
     return _answer(directory, ("show", _opt(org), _opt(as_of)), None, "", compute, only)
 
 
+def _report(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import commands
+
+    name, subject, org = values["name"], values["subject"], values["org"]
+    output = Path(values["output"]) if values["output"] is not None else None
+
+    def compute() -> Any:
+        return commands.report(directory, name, subject, org, values["as_of"], values["at"],
+                               output, values["as_json"])
+
+    if values["at"] is not None or "/" in name or "\\" in name or name.startswith("."):
+        return commands.emit(compute())  # the past, or a template file outside the inputs
+
+    def only(root: Path) -> str | None:  # 一村一档: its file alone
+        return _exact_slug(root, org) if name not in commands.REPORTS else None
+
+    parts = ("report", _opt(name), _opt(subject), _opt(org), _opt(values["as_of"]),
+             str(values["as_json"]))
+    return _answer(directory, parts, None if values["as_json"] else output, "报告", compute, only)
+
+
 def _log(directory: Path | None, values: dict[str, Any]) -> int:
     """``log``: kept per HEAD commit (the history it reads cannot change under a commit id)."""
     from zhengdun import cache, commands, history, place
@@ -881,4 +908,5 @@ COMMANDS: dict[str, Callable[[Path | None, dict[str, Any]], int]] = {
     "check": _check,
     "log": _log,
     "show": _show,
+    "report": _report,
 }
