@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from conftest import Run, pinned_env_outside_a_test
+from test_readme import block, run_block
 from test_reports import as_json, assert_golden, fails, ok, table_after
 
 TODAY = date(2026, 11, 21)  # conftest's pinned today
@@ -455,3 +456,17 @@ def test_big_county_list_and_board_filters(big_county: Path,
         f"{o['slug']}/{p['id']}" for o in files for p in found(o, TODAY)
         if "乡镇干部3" in (o["responsibility"]["county_leader"],
                         o["responsibility"]["township_lead"]))
+
+
+# --------------------------------------------------------------------------- README
+
+
+def test_readme_county_block_runs(tmp_path: Path) -> None:
+    result = run_block(block("county"), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    root = tmp_path / "演示县"
+    assert "一是本月逾期问题清零。" in (root / "通报-2026-10.md").read_text(encoding="utf-8")
+    assert "## 二、逐月进展" in (root / "季度总结.md").read_text(encoding="utf-8")
+    assert "| 认定软弱涣散基层党组织 | 个 | 12 | 3 | 15 |" in (root / "党内统计.md").read_text(
+        encoding="utf-8")
+    assert "本月尚未结束" in result.stdout and "包联县级领导　孙明辉" in result.stdout
