@@ -470,6 +470,13 @@ REPORTS: list[tuple[str, ...]] = [
     ("show", "chengdong", "--json"),
     ("list", "--org", "chengdong", "--json"),
     ("log", "chengdong/1"),
+    ("bulletin", "--quarter", "2026Q3"),
+    ("bulletin", "--month", "2026-10", "--township", "柳林乡"),
+    ("board", "--township", "柳林乡", "--leader", "孙明辉", "--format", "md"),
+    ("list", "--leader", "孙明辉", "--json"),
+    ("report", "stats"),
+    ("report", "leader", "孙明辉", "--json"),
+    ("report", "ledger", "--org", "chengdong"),
 ]
 
 

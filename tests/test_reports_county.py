@@ -470,3 +470,16 @@ def test_readme_county_block_runs(tmp_path: Path) -> None:
     assert "| 认定软弱涣散基层党组织 | 个 | 12 | 3 | 15 |" in (root / "党内统计.md").read_text(
         encoding="utf-8")
     assert "本月尚未结束" in result.stdout and "包联县级领导　孙明辉" in result.stdout
+
+
+def test_a_changed_notes_file_is_never_answered_from_the_cache(demo_copy: Path) -> None:
+    from test_quick import QUICK_OFF, program
+
+    args = ("bulletin", "--month", "2026-10")
+    first = program(demo_copy, *args)
+    assert first.code == 0 and program(demo_copy, *args).quick  # the second from the cache
+    (demo_copy / "notes").mkdir()
+    (demo_copy / "notes" / "2026-10.md").write_text("一是新的要求。\n", encoding="utf-8")
+    changed = program(demo_copy, *args)
+    assert "　　一是新的要求。" in changed.out and changed.out != first.out
+    assert changed.seen == program(demo_copy, *args, env=QUICK_OFF).seen
