@@ -483,3 +483,17 @@ def test_a_changed_notes_file_is_never_answered_from_the_cache(demo_copy: Path) 
     changed = program(demo_copy, *args)
     assert "　　一是新的要求。" in changed.out and changed.out != first.out
     assert changed.seen == program(demo_copy, *args, env=QUICK_OFF).seen
+
+
+def test_every_new_report_reads_the_past_with_at(demo: Run) -> None:
+    stats = as_json(demo("report", "stats", "--at", "2026-09-30", "--json"))
+    assert stats["as_of"] == "2026-09-30"
+    then = as_json(demo("report", "stats", "--as-of", "2026-09-30", "--json"))
+    assert stats["rows"] == then["rows"]  # the demo recorded every event on its day
+    leaders = as_json(demo("report", "leaders", "--at", "2026-09-30", "--json"))
+    assert leaders["as_of"] == "2026-09-30" and leaders["people"]
+    summary = as_json(demo("bulletin", "--quarter", "2026Q3", "--at", "2026-09-30", "--json"))
+    assert summary["partial"] is False and summary["months"][-1]["month"] == "2026-09"
+    township = as_json(demo("bulletin", "--month", "2026-09", "--township", "柳林乡",
+                            "--at", "2026-09-30", "--json"))
+    assert {t["township"] for t in township["townships"]} == {"柳林乡"}
