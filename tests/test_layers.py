@@ -83,7 +83,7 @@ LAYERS = {
     "front": {"__main__", "quick", "cli", "boundary", "console", "screen", "commands"},
     "services": {"ledger", "queries", "reports", "check", "timeline", "changes", "demo",
                  "housekeeping", "workspace", "migrate", "campaign", "audit", "merging", "office",
-                 "xlsx", "xlsx_import"},
+                 "xlsx", "xlsx_import", "county_reports"},
     "adapters": {"store", "history", "render", "cache", "place", "clock", "faults",
                  "interrupts", "resources", "pager", "docx_out", "plots"},
     "core": {"model", "errors", "rules", "wording", "__init__"},

@@ -101,7 +101,7 @@ def test_list_all_in_township_and_name_order(county: Run) -> None:
     (("--category", "10"), ["chengdong/1", "xiguan/2"]),
     (("--open",), ["chengdong/2", "xiguan/1", "xiguan/2", "baitu/1"]),
     (("--closed",), ["chengdong/1", "baitu/2"]),
-    (("--overdue",), ["chengdong/2", "xiguan/2"]),
+    (("--overdue",), ["xiguan/2", "chengdong/2"]),  # the longest overdue first
     (("--due-within", "9"), ["baitu/1"]),
     (("--due-within", "8"), []),
     (("--due-within", "40"), ["xiguan/1", "baitu/1"]),
@@ -110,7 +110,7 @@ def test_list_all_in_township_and_name_order(county: Run) -> None:
     (("--as-of", "2026-03-11"), ["chengdong/1"]),
     (("--closed", "--as-of", "2026-07-15"), ["chengdong/1", "xiguan/2"]),
     (("--closed", "--as-of", "2026-06-19"), []),
-    (("--overdue", "--as-of", "2026-10-01"), ["chengdong/2", "xiguan/2"]),
+    (("--overdue", "--as-of", "2026-10-01"), ["xiguan/2", "chengdong/2"]),
     (("--overdue", "--as-of", "2026-09-30"), ["xiguan/2"]),
     (("--overdue", "--as-of", "2026-08-14"), []),
     (("--open", "--township", "青山乡", "--category", "1"), ["baitu/1"]),

@@ -157,9 +157,13 @@ def test_the_quick_table_equals_the_typer_command(name: str) -> None:
     def typer_name(spec_name: str) -> str:
         return TYPER_NAME.get((name, spec_name), spec_name)
 
-    # positional arguments: the same, in the same order, each exactly one required word
-    assert [typer_name(a) for a in spec.arguments] == [p.name for p in arguments]
-    assert all(p.required and p.nargs == 1 for p in arguments)
+    # positional arguments: the same, in the same order, each exactly one word, the required
+    # ones first and then the optional ones
+    assert [typer_name(a) for a in (*spec.arguments, *spec.optional)] == [
+        p.name for p in arguments]
+    assert [p.required for p in arguments] == [True] * len(spec.arguments) + [False] * len(
+        spec.optional)
+    assert all(p.nargs == 1 for p in arguments)
 
     kinds = {"options": spec.options, "many": spec.many, "flags": spec.flags}
     for kind, table in kinds.items():
@@ -207,7 +211,9 @@ def test_every_quick_command_is_a_typer_command() -> None:
     ("close", ["chengdong/1", "--reslut", "x"]),  # a typing mistake
     ("close", ["chengdong/1"]),  # missing required --result
     ("add", ["chengdong", "问题", "--category", "10", "--due", "2026-12-31"]),  # no --owner
-    ("bulletin", []),  # no --month
+    ("bulletin", ["--quarter"]),  # no value (no --month at all: both paths refuse alike)
+    ("report", []),  # no template name
+    ("report", ["leader", "刘建国", "多余"]),  # too many positionals
     ("close", ["chengdong/1", "--result"]),  # missing value
     ("step", ["chengdong/1", "进展", "--evidence"]),  # missing value of a repeated option
     ("close", ["chengdong/1", "--result", "-x"]),  # value starting with "-"
@@ -244,10 +250,15 @@ def test_parse_reads_inline_values_and_repeated_options() -> None:
     assert parse(SPECS["bulletin"], ["--month", "2026-10", "-o", "通报.md", "--date=2026-11-02"]
                  ) == {"month": "2026-10", "number": None, "issued": "2026-11-02",
                        "template": None, "format": None, "at": None, "output": "通报.md",
-                       "as_json": False}
+                       "as_json": False, "quarter": None, "year": None, "township": None}
     assert parse(SPECS["list"], ["--overdue", "--json"]) == {
         "org": None, "township": None, "category": None, "due_within": None, "as_of": None,
-        "at": None, "open": False, "closed": False, "overdue": True, "as_json": True}
+        "at": None, "open": False, "closed": False, "overdue": True, "as_json": True,
+        "leader": None}
+    assert parse(SPECS["report"], ["leader", "刘建国", "--json"]) == {
+        "name": "leader", "subject": "刘建国", "org": None, "as_of": None, "at": None,
+        "output": None, "as_json": True}
+    assert parse(SPECS["report"], ["stats"])["subject"] is None
     # the last of a repeated single-value option wins, as in click; "-" is a positional
     assert parse(SPECS["step"], ["chengdong/1", "-", "--on", "2026-01-01", "--on", "2026-02-02"]
                  )["on"] == "2026-02-02"
@@ -460,6 +471,13 @@ REPORTS: list[tuple[str, ...]] = [
     ("show", "chengdong", "--json"),
     ("list", "--org", "chengdong", "--json"),
     ("log", "chengdong/1"),
+    ("bulletin", "--quarter", "2026Q3"),
+    ("bulletin", "--month", "2026-10", "--township", "柳林乡"),
+    ("board", "--township", "柳林乡", "--leader", "孙明辉", "--format", "md"),
+    ("list", "--leader", "孙明辉", "--json"),
+    ("report", "stats"),
+    ("report", "leader", "孙明辉", "--json"),
+    ("report", "ledger", "--org", "chengdong"),
 ]
 
 

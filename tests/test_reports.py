@@ -329,7 +329,7 @@ def test_a_single_township_is_not_flagged_last(run: Run) -> None:
         ("甲镇", 1, False)]
     assert data["last_township"] is None
     text = ok(run("bulletin", "--month", MONTH))
-    assert "末位" not in text and "约谈" not in text
+    assert "（末位）" not in text and "排名末位" not in text and "进行约谈" not in text
 
 
 # --------------------------------------------------------------------------- a tiny county
@@ -437,14 +437,18 @@ def test_tiny_county_october_bulletin_text(tiny: Run) -> None:
             "本月新登记问题2个，本月整改销号2个，本月反弹1个。") in text
     assert "| 2 | 乙镇（末位） | 2 | 4 | 1 | 25.0% | 2 | 1 |" in text
     assert "　　乙镇销号率25.0%，排名末位，逾期未整改问题2个。请乙镇党委主要负责同志" in text
-    assert "| 3 | 甲镇 | 东村 | 党员发展停滞 | 张二 | 2026年10月30日 | 1 |" in text
-    assert "| 1 | 乙镇 | 南社区 | 便民服务窗口缺人（反弹） | 王一 | 2026年10月15日 | 16 |" in text
+    assert "| 3 | 甲镇 | 东村 | 党员发展停滞 | 张二 | 未明确 | 2026年10月30日 | 1 |" in text
+    assert ("| 1 | 乙镇 | 南社区 | 便民服务窗口缺人（反弹） | 王一 | 未明确 | 2026年10月15日 | 16 |"
+            in text)
+    assert "请乙镇党委主要负责同志于11月10日前" in text
     assert "- 甲镇西村（最近一次工作记录：2026年9月20日；尚有未销号问题1个）" in text
     assert "北社区（最近" not in text
-    assert text.rstrip().endswith("<p align=\"right\">中共示范县委组织部<br>2026年10月31日</p>")
+    # the 落款 closes the body; the 附件 (detail tables) follow it
+    body = text.split("\n---\n", 1)[0]
+    assert body.rstrip().endswith("<p align=\"right\">中共示范县委组织部<br>2026年10月31日</p>")
     # --date sets the 落款日期; without --number the 文号 has a blank for the clerk.
     dated = ok(tiny("bulletin", "--month", MONTH, "--date", "2026-11-03"))
-    assert dated.rstrip().endswith("<br>2026年11月3日</p>")
+    assert dated.split("\n---\n", 1)[0].rstrip().endswith("<br>2026年11月3日</p>")
     assert "示组通〔2026〕　号" in dated
     assert "--date" in fails(tiny("bulletin", "--month", MONTH, "--date", "2026-11-31"))
 
@@ -579,12 +583,12 @@ def test_markdown_special_characters_keep_tables_intact(run: Run) -> None:
     ok(run("reopen", "dongcun/3", "--reason", REASON, "--on", "2026-10-06"))
 
     bulletin = ok(run("bulletin", "--month", MONTH))
-    overdue = table_after(bulletin, "## 三、")
-    assert len(overdue) == 2 and all(len(row) == len(overdue[0]) == 7 for row in overdue)
+    overdue = table_after(bulletin, "### 逾期未整改问题清单")  # 附件1
+    assert len(overdue) == 2 and all(len(row) == len(overdue[0]) == 8 for row in overdue)
     assert unescape_cell(overdue[1][3]) == NASTY
     assert unescape_cell(overdue[1][1]) == "甲|镇"
     assert unescape_cell(overdue[1][4]) == "王|五"
-    closed = table_after(bulletin, "## 四、")
+    closed = table_after(bulletin, "### 本月销号问题清单")  # 附件3
     assert len(closed) == 2 and all(len(row) == 7 for row in closed)
     assert unescape_cell(closed[1][3]) == "第二个" + NASTY
     assert unescape_cell(closed[1][5]) == "结果" + NASTY

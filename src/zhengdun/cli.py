@@ -545,12 +545,16 @@ def list_(
     overdue: Annotated[bool, typer.Option("--overdue", help="只列逾期未整改的")] = False,
     due_within: Annotated[int | None, typer.Option(
         "--due-within", metavar="天数", help="只列今后几天内到期、尚未销号的", show_default=False)] = None,
+    leader: Annotated[str | None, typer.Option("--leader", metavar="姓名",
+                                               help="只列这位包联领导（县级领导或包村乡镇领导）包联的村（社区）",
+                                               show_default=False)] = None,
     as_of: AsOfOpt = None,
     at: AtOpt = None,
     round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """列出问题，可按村(社区)、乡镇、类型、状态筛选；只列一个整顿批次的问题（默认当前批次）。
+    """列出问题，可按村(社区)、乡镇、包联领导、类型、状态筛选；只列一个整顿批次的问题（默认当前批次）；
+    --overdue 按逾期天数从长到短排列。
 
     例：zhengdun list --overdue --as-of 2026-09-01
     """
@@ -558,7 +562,7 @@ def list_(
 
     chosen = [flag for flag, on in (("open", open_), ("closed", closed), ("overdue", overdue)) if on]
     data = problems(STATE.directory, org, township, category, chosen, due_within, as_of, at,
-                    round_name)
+                    leader, round_name)
     if as_json:
         _print_json(data)
         return
@@ -744,25 +748,35 @@ def _write_output(text: str, output: Path | None, what: str) -> None:
 @app.command()
 @guarded
 def bulletin(
-    month: Annotated[str, typer.Option("--month", metavar="月份", help="通报的月份 YYYY-MM")],
+    month: Annotated[str | None, typer.Option(
+        "--month", metavar="月份", help="通报的月份 YYYY-MM", show_default=False)] = None,
     number: Annotated[str | None, typer.Option(
         "--number", metavar="号", help="文号中的序号，如 10（生成 代字〔2026〕10号）",
         show_default=False)] = None,
     issued: Annotated[str | None, typer.Option(
         "--date", metavar="日期", help="落款日期（默认为该月最后一天）", show_default=False)] = None,
-    template: Annotated[str, typer.Option(
-        "--template", metavar="模板", help="使用的模板名")] = "bulletin",
+    template: Annotated[str | None, typer.Option(
+        "--template", metavar="模板", help="使用的模板名（默认：月度通报 bulletin，季度/年度总结 summary）",
+        show_default=False)] = None,
     fmt: Annotated[str, typer.Option(
         "--format", metavar="格式", help="md（Markdown）或 docx（Word 公文，须加 -o）")] = "md",
+    quarter: Annotated[str | None, typer.Option(
+        "--quarter", metavar="季度", help="季度总结，如 2026Q3", show_default=False)] = None,
+    year: Annotated[str | None, typer.Option(
+        "--year", metavar="年份", help="年度总结，如 2026", show_default=False)] = None,
+    township: Annotated[str | None, typer.Option(
+        "--township", metavar="乡镇", help="乡镇党委对所辖村（社区）的通报", show_default=False)] = None,
     at: AtOpt = None,
     output: OutputOpt = None,
     round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """生成月度通报（Markdown 或 Word 公文）：总体进展、乡镇排名、逾期问题、本月销号、工作停滞对象、下步要求。
+    """生成月度通报（Markdown 或 Word 公文）：总体进展、乡镇排名、逾期问题、预警、本月销号、工作停滞对象、
+    下步要求，明细表作附件。
 
-    数字按台账中事项的发生日期统计，逾期按月末判断；只统计一个整顿批次（默认为月末所在的
-    批次），以往批次已转化、本批次未再认定的村(社区)不计入。
+    数字按台账中事项的发生日期统计，逾期按月末判断；当月尚未结束时按截至今天统计。只统计一个整顿批次
+    （默认为月末所在的批次），以往批次已转化、本批次未再认定的村(社区)不计入。
+    --quarter、--year 生成季度总结、年度总结（含逐月进展表）；--township 生成乡镇对所辖村（社区）的通报。
     例：zhengdun bulletin --month 2026-10 --number 10 -o 通报-2026-10.md
     例：zhengdun bulletin --month 2026-10 --number 10 --format docx -o 通报-2026-10.docx
     """
@@ -770,11 +784,14 @@ def bulletin(
     from zhengdun.commands import bulletin_docx, document_format, emit
 
     if document_format(fmt, output, as_json) and output is not None:
-        emit(bulletin_docx(STATE.directory, month, number, issued, template, at, output,
-                           round_name))
+        if month is None or township is not None:
+            raise UserError("Word 公文目前只有月度通报（--month）",
+                            "季度、年度总结和乡镇通报请用 Markdown：去掉 --format docx")
+        emit(bulletin_docx(STATE.directory, month, number, issued, template or "bulletin", at,
+                           output, round_name))
         return
     emit(run_bulletin(STATE.directory, month, number, issued, template, at, output, as_json,
-                      round_name))
+                      quarter, year, township, round_name))
 
 
 @app.command()
@@ -783,6 +800,11 @@ def board(
     as_of: AsOfOpt = None,
     fmt: Annotated[str, typer.Option(
         "--format", metavar="格式", help="table（屏幕表格）、md、csv 或 json")] = "table",
+    township: Annotated[str | None, typer.Option("--township", metavar="乡镇",
+                                                 help="只列这个乡镇", show_default=False)] = None,
+    leader: Annotated[str | None, typer.Option("--leader", metavar="姓名",
+                                               help="只列这位包联领导（县级领导或包村乡镇领导）包联的村（社区）",
+                                               show_default=False)] = None,
     at: AtOpt = None,
     output: OutputOpt = None,
     round_name: RoundOpt = None,
@@ -795,7 +817,8 @@ def board(
     from zhengdun.commands import Output, emit
     from zhengdun.commands import board as run_board
 
-    answer = run_board(STATE.directory, as_of, fmt, at, output, as_json, round_name)
+    answer = run_board(STATE.directory, as_of, fmt, at, output, as_json, township, leader,
+                       round_name)
     if isinstance(answer, Output):
         emit(answer)
         return
@@ -807,8 +830,11 @@ def board(
 @app.command()
 @guarded
 def report(
-    name: Annotated[str, typer.Argument(metavar="模板", help="模板名，如 ledger（一村一档）",
-                                        show_default=False)],
+    name: Annotated[str, typer.Argument(
+        metavar="模板", help="stats（党内统计）、leaders（全部包联领导）、leader（一位领导，后写姓名）、"
+        "ledger（一村一档）或其他模板名", show_default=False)],
+    subject: Annotated[str | None, typer.Argument(
+        metavar="[姓名]", help="report leader 的领导或第一书记姓名", show_default=False)] = None,
     org: Annotated[str | None, typer.Option(
         "--org", metavar="村(社区)", help="只针对这个村(社区)（ledger 模板必填）",
         show_default=False)] = None,
@@ -820,41 +846,18 @@ def report(
     round_name: RoundOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """用模板生成报告。ledger 模板生成一村一档台账；rounds 模板按各批次把村(社区)分为
-    由好变差、转化后反复、一直未转化、一次转化；其他模板可使用一个批次的全部台账数据。
+    """用模板生成报告：stats 党内统计，leaders / leader 姓名 包联情况，ledger 一村一档，rounds 按各批次把
+    村(社区)分为由好变差、转化后反复、一直未转化、一次转化；其他模板可使用一个批次的全部台账数据。
 
-    例：zhengdun report ledger --org 城东社区 -o 城东社区台账.md
+    例：zhengdun report stats；zhengdun report leader 刘建国
     例：zhengdun report ledger --org 城东社区 --format docx -o 城东社区台账.docx
     例：zhengdun report rounds -o 历年整顿分析.md
     """
-    from zhengdun.commands import document_format
-    from zhengdun.reports import ledger_context, workspace_context
+    from zhengdun.commands import emit
+    from zhengdun.commands import report as run_report
 
-    word = document_format(fmt, output, as_json)
-    ws = _workspace(at)
-    day = _day(as_of, "--as-of")
-    if name == "rounds" and org is None:
-        from zhengdun.campaign import rounds_context
-
-        context = rounds_context(ws, day)
-    elif org is not None:
-        context = ledger_context(ws, org, day, round_name)
-    elif name == "ledger":
-        raise UserError("ledger 模板要指定村(社区)", "例如 zhengdun report ledger --org 城东社区")
-    else:
-        context = workspace_context(ws, day, round_name)
-    if as_json:
-        _print_json(context)
-        return
-    if word and output is not None:
-        from zhengdun.commands import Output, emit
-        from zhengdun.office import report_docx
-
-        emit(Output("", output, "报告（Word）", data=report_docx(ws, name, context)))
-        return
-    from zhengdun.render import render
-
-    _write_output(render(name, context, ws.root, ws.revision), output, "报告")
+    emit(run_report(STATE.directory, name, subject, org, as_of, at, output, as_json, fmt,
+                    round_name))
 
 
 @templates_app.command("list")

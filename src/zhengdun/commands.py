@@ -129,34 +129,50 @@ def bulletin_docx(directory: Path | None, month: str, number: str | None, issued
     return Output("", output, "月度通报（Word）", data=data)
 
 
-def bulletin(directory: Path | None, month: str, number: str | None, issued: str | None,
-             template: str, at: str | None, output: Path | None, as_json: bool,
-             round_name: str | None = None) -> Output:
-    """``zhengdun bulletin``: the monthly bulletin (or its numbers as JSON)."""
-    from zhengdun.reports import Month, bulletin_context
+def bulletin(directory: Path | None, month: str | None, number: str | None, issued: str | None,
+             template: str | None, at: str | None, output: Path | None, as_json: bool,
+             quarter: str | None = None, year: str | None = None,
+             township: str | None = None, round_name: str | None = None) -> Output:
+    """``zhengdun bulletin``: the monthly bulletin, or the 季度/年度总结 (or their numbers)."""
+    from zhengdun.reports import Month, Period, bulletin_context, summary_context
 
+    chosen = [v for v in (month, quarter, year) if v is not None]
+    if len(chosen) != 1:
+        raise UserError("--month、--quarter、--year 要写一个，且只能写一个",
+                        "例如 zhengdun bulletin --month 2026-10；季度总结 --quarter 2026Q3；"
+                        "年度总结 --year 2026")
     ws = workspace(directory, at)
     from zhengdun.clock import typed_date
 
-    context = bulletin_context(ws, Month.parse(typed_date(month)), number, day(issued, "--date"),
-                               round_name=round_name)
+    if month is not None:
+        context = bulletin_context(ws, Month.parse(typed_date(month)), number,
+                                   day(issued, "--date"), township=township,
+                                   round_name=round_name)
+    else:
+        period = Period.quarter(quarter) if quarter is not None else Period.year(str(year))
+        context = summary_context(ws, period, number, day(issued, "--date"), township,
+                                  round_name)
     if as_json:
         return Output(json_text(context))
     from zhengdun.render import render
 
-    return Output(render(template, context, ws.root, ws.revision), output, "月度通报")
+    name = template or ("bulletin" if month is not None else "summary")
+    what = "月度通报" if month is not None else f"{context['period_kind']}总结"
+    return Output(render(name, context, ws.root, ws.revision), output, what)
 
 
 def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
-          output: Path | None, as_json: bool,
-          round_name: str | None = None) -> Output | dict[str, Any]:
+          output: Path | None, as_json: bool, township: str | None = None,
+          leader: str | None = None, round_name: str | None = None,
+          ) -> Output | dict[str, Any]:
     """``zhengdun board``: the text of the md/csv/json board, or the rows for a screen table."""
     from zhengdun.reports import board_csv, board_rows
 
     if fmt not in BOARD_FORMATS:
         raise UserError(f"格式“{fmt}”不支持", "可用的格式：table、md、csv、json")
     ws = workspace(directory, at)
-    data = board_rows(ws, day(as_of, "--as-of"), round_name=round_name)
+    data = board_rows(ws, day(as_of, "--as-of"), township=township, leader=leader,
+                      round_name=round_name)
     if as_json or fmt == "json":
         return Output(json.dumps(data, ensure_ascii=False, indent=2) + "\n", output, "挂图作战表")
     if fmt == "csv":
@@ -170,17 +186,68 @@ def board(directory: Path | None, as_of: str | None, fmt: str, at: str | None,
     return data
 
 
+#: ``report NAME``: the reports with their own numbers (any other name is a template given
+#: the whole workspace); the template each renders with.
+REPORTS = {"stats": "stats", "leaders": "leaders", "leader": "leaders"}
+
+
+def report(directory: Path | None, name: str, subject: str | None, org: str | None,
+           as_of: str | None, at: str | None, output: Path | None, as_json: bool,
+           fmt: str = "md", round_name: str | None = None) -> Output:
+    """``zhengdun report``: 党内统计, 包联 views, 一村一档, the 怀柔 classes across rounds, or
+    any template over one round (Markdown, or a Word document with ``--format docx``)."""
+    if subject is not None and name != "leader":
+        raise UserError(f"report {name} 后面不需要再写“{subject}”",
+                        "只有 report leader 后面写姓名，例如 zhengdun report leader 刘建国")
+    if name == "leader" and subject is None:
+        raise UserError("report leader 后面要写领导或第一书记的姓名",
+                        "例如 zhengdun report leader 刘建国；全部领导：zhengdun report leaders")
+    word = document_format(fmt, output, as_json)
+    ws = workspace(directory, at)
+    when = day(as_of, "--as-of")
+    context: dict[str, Any]
+    if name in REPORTS:
+        from zhengdun.county_reports import leaders_context, stats_context
+
+        context = (stats_context(ws, when) if name == "stats"
+                   else leaders_context(ws, when, subject))
+    elif name == "rounds" and org is None:
+        from zhengdun.campaign import rounds_context
+
+        context = rounds_context(ws, when)
+    elif org is not None:
+        from zhengdun.reports import ledger_context
+
+        context = ledger_context(ws, org, when, round_name)
+    elif name == "ledger":
+        raise UserError("ledger 模板要指定村(社区)", "例如 zhengdun report ledger --org 城东社区")
+    else:
+        from zhengdun.reports import workspace_context
+
+        context = workspace_context(ws, when, round_name)
+    if as_json:
+        return Output(json_text(context))
+    if word and output is not None:
+        from zhengdun.office import report_docx
+
+        return Output("", output, "报告（Word）", data=report_docx(ws, name, context))
+    from zhengdun.render import render
+
+    return Output(render(REPORTS.get(name, name), context, ws.root, ws.revision), output, "报告")
+
+
 def problems(directory: Path | None, org: str | None, township: str | None,
              category: str | None, status: list[str], due_within: int | None,
-             as_of: str | None, at: str | None, round_name: str | None = None,
-             ) -> dict[str, Any]:
+             as_of: str | None, at: str | None, leader: str | None = None,
+             round_name: str | None = None) -> dict[str, Any]:
     """``zhengdun list``: the problems that pass the filter, as data."""
     from zhengdun.queries import ProblemFilter, list_problems
 
     if len(status) > 1:
         raise UserError("--open、--closed、--overdue 只能选一个")
     flt = ProblemFilter(org=org, township=township, category=category,
-                        status=status[0] if status else None, due_within=due_within)
+                        status=status[0] if status else None, due_within=due_within,
+                        leader=leader)
     return list_problems(workspace(directory, at), flt, day(as_of, "--as-of"), round_name)
 
 

@@ -202,7 +202,7 @@ def print_problems(data: dict[str, Any]) -> None:
     if not data["problems"]:
         print(f"没有符合条件的问题（按 {data['as_of']} 判断）。")
         return
-    columns = [Column("编号", 0), Column("村(社区)", 3), Column("问题", 0, wrap=True),
+    columns = [Column("编号", 0), Column("乡镇", 4), Column("村(社区)", 3), Column("问题", 0, wrap=True),
                Column("类型", 5), Column("责任人", 4), Column("整改时限", 2), Column("状态", 1),
                Column("逾期天数", 1, right=True)]
     rows = []
@@ -210,7 +210,8 @@ def print_problems(data: dict[str, Any]) -> None:
         label = f"{row['state_label']} {row['closed_on']}" if row["closed_on"] else row["state_label"]
         state = Styled(label, _STATE_STYLE[row["state"]])
         late = Styled(str(row["days_overdue"]), "bold red") if row["overdue"] else ""
-        rows.append((row["ref"], row["org_name"], row["title"], row["category"], row["owner"],
+        rows.append((row["ref"], row["township"], row["org_name"], row["title"], row["category"],
+                     row["owner"],
                      row["due"], state, late))
     _print_table(f"问题 {data['count']} 个（按 {data['as_of']} 判断）", columns, rows)
 

@@ -99,6 +99,7 @@ FIELD_LABELS: dict[str, str] = {
     "timezone": "时区",
     "sources": "问题来源",
     "next_steps": "下步工作要求",
+    "recipients": "主送机关",
     "stage": "阶段",
     "import_columns": "导入表头对照",
 }
@@ -454,6 +455,7 @@ class Config(Record):
     categories: dict[Code, Text]
     sources: list[Text] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     next_steps: Text | None = None
+    recipients: Text | None = None  # 主送: the bodies a bulletin is addressed to
     backfill_days: Annotated[int, Field(ge=0)] = 7
     chart_font: Text | None = None  # the font family for Chinese labels in charts
     rounds: list[Round] = Field(default_factory=list)

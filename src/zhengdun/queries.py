@@ -61,6 +61,30 @@ class ProblemFilter:
     category: str | None = None
     status: str | None = None  # "open" | "closed" | "overdue"
     due_within: int | None = None
+    leader: str | None = None  # 包联县级领导 or 包村乡镇领导
+
+
+def leaders_of(ledger: Ledger) -> list[str]:
+    """The 包联 leaders of an organization: its county leader and its township lead."""
+    duty = ledger.responsibility
+    return [name_key(n) for n in (duty.county_leader, duty.township_lead) if n]
+
+
+def known_leader(items: list[LoadedLedger], leader: str) -> None:
+    """Refuse a ``--leader`` that leads no organization, naming those who do."""
+    names = sorted({n for item in items for n in leaders_of(item.ledger)})
+    if name_key(leader) not in names:
+        raise UserError(f"没有包联领导“{leader}”的村（社区）",
+                        f"现有包联领导：{'、'.join(names)}" if names else
+                        "请先用 zhengdun org set 填写包联县级领导和包村乡镇领导")
+
+
+def known_township(items: list[LoadedLedger], township: str) -> None:
+    """Refuse a ``--township`` that has no organization, naming those that do."""
+    townships = sorted({name_key(item.ledger.township) for item in items})
+    if name_key(township) not in townships:
+        raise UserError(f"没有乡镇“{township}”的村(社区)",
+                        f"现有乡镇：{'、'.join(townships)}" if townships else None)
 
 
 def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
@@ -86,16 +110,16 @@ def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
     else:
         chosen = reading_round(ws, round_name, day)
     if flt.township is not None:
-        townships = sorted({name_key(item.ledger.township) for item in load_all(ws)}) \
-            if flt.org else sorted({name_key(item.ledger.township) for item in loaded})
-        if name_key(flt.township) not in townships:
-            raise UserError(f"没有乡镇“{flt.township}”的村(社区)",
-                            f"现有乡镇：{'、'.join(townships)}" if townships else None)
+        known_township(load_all(ws) if flt.org else loaded, flt.township)
+    if flt.leader is not None:
+        known_leader(load_all(ws) if flt.org else loaded, flt.leader)
     rows = []
     horizon = day + timedelta(days=flt.due_within) if flt.due_within is not None else None
     for item in sorted(in_round(loaded, chosen), key=lambda i: (i.ledger.township, i.ledger.name)):
         ledger = item.ledger
         if flt.township is not None and name_key(ledger.township) != name_key(flt.township):
+            continue
+        if flt.leader is not None and name_key(flt.leader) not in leaders_of(ledger):
             continue
         for problem in ledger.problems:
             if not problem.exists_on(day):
@@ -112,6 +136,8 @@ def list_problems(ws: Workspace, flt: ProblemFilter, as_of: date | None = None,
             if horizon is not None and (closed or not day <= problem.due <= horizon):
                 continue
             rows.append(problem_row(item.slug, ledger, problem, day, ws.config.categories))
+    if flt.status == "overdue":  # the longest overdue first (stable: township, name after)
+        rows.sort(key=lambda r: -int(r["days_overdue"]))
     return {"as_of": day.isoformat(), "round": chosen, "count": len(rows), "problems": rows}
 
 

@@ -115,6 +115,7 @@ class Spec:
     many: dict[str, str] = field(default_factory=dict)  # flag → name: may be repeated
     flags: dict[str, str] = field(default_factory=dict)  # flag → name: no value
     required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # arguments after ``arguments`` that may be left out
 
 
 SPECS: dict[str, Spec] = {
@@ -128,21 +129,24 @@ SPECS: dict[str, Spec] = {
                 required=("category", "due", "owner")),
     "bulletin": Spec((), {"--month": "month", "--number": "number", "--date": "issued",
                           "--template": "template", "--format": "format", "--at": "at",
-                          "--output": "output", "-o": "output", "--round": "round"},
-                     flags={"--json": "as_json"},
-                     required=("month",)),
+                          "--output": "output", "-o": "output", "--quarter": "quarter",
+                          "--year": "year", "--township": "township", "--round": "round"},
+                     flags={"--json": "as_json"}),
     "board": Spec((), {"--as-of": "as_of", "--format": "format", "--at": "at",
-                       "--output": "output", "-o": "output", "--round": "round"},
-                  flags={"--json": "as_json"}),
+                       "--output": "output", "-o": "output", "--township": "township",
+                       "--leader": "leader", "--round": "round"}, flags={"--json": "as_json"}),
     "list": Spec((), {"--org": "org", "--township": "township", "--category": "category",
                       "--due-within": "due_within", "--as-of": "as_of", "--at": "at",
-                      "--round": "round"},
+                      "--leader": "leader", "--round": "round"},
                  flags={"--open": "open", "--closed": "closed", "--overdue": "overdue",
                         "--json": "as_json"}),
     "check": Spec(flags={"--json": "as_json"}),
     "log": Spec(("target",), flags={"--json": "as_json"}),
     "show": Spec(("org",), {"--as-of": "as_of", "--at": "at", "--round": "round"},
                  flags={"--json": "as_json"}),
+    "report": Spec(("name",), {"--org": "org", "--as-of": "as_of", "--at": "at",
+                               "--output": "output", "-o": "output"},
+                   flags={"--json": "as_json"}, optional=("subject",)),
 }
 
 
@@ -179,9 +183,11 @@ def parse(spec: Spec, words: list[str]) -> dict[str, Any]:
             values[name].append(value)
         else:
             values[name] = value
-    if len(arguments) != len(spec.arguments):
+    if not len(spec.arguments) <= len(arguments) <= len(spec.arguments) + len(spec.optional):
         raise Decline
-    values.update(zip(spec.arguments, arguments, strict=True))
+    names = (*spec.arguments, *spec.optional)
+    values.update({name: None for name in spec.optional})
+    values.update(zip(names[:len(arguments)], arguments, strict=True))
     if any(values.get(name) is None for name in spec.required):
         raise Decline
     return values
@@ -655,6 +661,7 @@ def _result_key(root: Path, *parts: str, only: str | None = None) -> str | None:
             digest.add(path.name)
             digest.add_bytes(path.read_bytes())
         _folder_bytes(digest, root / place.TEMPLATES)
+        _folder_bytes(digest, root / "notes")  # 下步工作要求 of a month (reports.NOTES_DIR)
         _folder_bytes(digest, resources.shipped_templates())
     except Exception as exc:
         _expected(exc)
@@ -728,20 +735,25 @@ def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
     if values["format"] not in (None, "md"):
         raise Decline  # a Word document (or a mistake): the full CLI writes it or explains
     output = Path(values["output"]) if values["output"] is not None else None
-    template = values["template"] if values["template"] is not None else "bulletin"
+    template = values["template"]
     as_json = values["as_json"]
+    periods = (values["month"], values["quarter"], values["year"], values["township"])
 
     def compute() -> Any:
         return commands.bulletin(directory, values["month"], values["number"], values["issued"],
-                                 template, values["at"], output, as_json, values["round"])
+                                 template, values["at"], output, as_json, *periods[1:],
+                                 values["round"])
 
     if values["at"] is not None:
         return commands.emit(compute())
-    if "/" in template or "\\" in template or template.startswith("."):
+    if template is not None and ("/" in template or "\\" in template
+                                 or template.startswith(".")):
         return commands.emit(compute())  # a template file elsewhere: not among the inputs hashed
-    parts = ("bulletin", _opt(values["month"]), _opt(values["number"]), _opt(values["issued"]),
+    parts = ("bulletin", *map(_opt, periods), _opt(values["number"]), _opt(values["issued"]),
              _opt(template), str(as_json), _opt(values["round"]))
-    return _answer(directory, parts, None if as_json else output, "月度通报", compute)
+    what = ("月度通报" if values["month"] is not None
+            else "季度总结" if values["quarter"] is not None else "年度总结")
+    return _answer(directory, parts, None if as_json else output, what, compute)
 
 
 def _board(directory: Path | None, values: dict[str, Any]) -> int:
@@ -749,27 +761,28 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
 
     fmt = values["format"] if values["format"] is not None else "table"
     output = Path(values["output"]) if values["output"] is not None else None
+    scope = (values["township"], values["leader"])
     if fmt == "table" and not values["as_json"]:
         if output is not None or values["at"] is not None:
             raise Decline  # the full CLI explains, or reads the past
         from zhengdun.console import print_board
 
         def compute_json() -> Any:
-            return commands.board(directory, values["as_of"], fmt, None, None, True,
+            return commands.board(directory, values["as_of"], fmt, None, None, True, *scope,
                                   values["round"])
 
-        # the --json view's key
-        parts = ("board", _opt(values["as_of"]), _opt(fmt), "True", _opt(values["round"]))
+        parts = ("board", _opt(values["as_of"]), _opt(fmt), "True",  # the --json view's key
+                 *map(_opt, scope), _opt(values["round"]))
         return _on_screen(_cached(directory, parts, compute_json), print_board)
 
     def compute() -> Any:
         return commands.board(directory, values["as_of"], fmt, values["at"], output,
-                              values["as_json"], values["round"])
+                              values["as_json"], *scope, values["round"])
 
     if values["at"] is not None:
         return commands.emit(compute())
     parts = ("board", _opt(values["as_of"]), _opt(fmt), str(values["as_json"]),
-             _opt(values["round"]))
+             *map(_opt, scope), _opt(values["round"]))
     return _answer(directory, parts, output, "挂图作战表", compute)
 
 
@@ -780,12 +793,12 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     if within is not None and not re.fullmatch(r"[0-9]{1,6}", within):
         raise Decline
     status = [flag for flag in ("open", "closed", "overdue") if values[flag]]
-    options = [values["org"], values["township"], values["category"]]
+    options = [values["org"], values["township"], values["category"], values["leader"]]
 
     def compute() -> Any:
         data = commands.problems(directory, options[0], options[1], options[2], status,
                                  int(within) if within is not None else None,
-                                 values["as_of"], values["at"], values["round"])
+                                 values["as_of"], values["at"], options[3], values["round"])
         return commands.Output(commands.json_text(data))
 
     if values["at"] is not None:
@@ -794,7 +807,8 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
              _opt(values["round"]))
 
     def only(root: Path) -> str | None:  # one organization (no --township): its file alone
-        return _exact_slug(root, options[0]) if options[1] is None else None
+        return _exact_slug(root, options[0]) if options[1] is None and options[3] is None \
+            else None
 
     if not values["as_json"]:
         from zhengdun.console import print_problems
@@ -821,6 +835,27 @@ def _show(directory: Path | None, values: dict[str, Any]) -> int:
         return commands.emit(compute())
     return _answer(directory, ("show", _opt(org), _opt(as_of), _opt(values["round"])), None, "",
                    compute, only)
+
+
+def _report(directory: Path | None, values: dict[str, Any]) -> int:
+    from zhengdun import commands
+
+    name, subject, org = values["name"], values["subject"], values["org"]
+    output = Path(values["output"]) if values["output"] is not None else None
+
+    def compute() -> Any:
+        return commands.report(directory, name, subject, org, values["as_of"], values["at"],
+                               output, values["as_json"])
+
+    if values["at"] is not None or "/" in name or "\\" in name or name.startswith("."):
+        return commands.emit(compute())  # the past, or a template file outside the inputs
+
+    def only(root: Path) -> str | None:  # 一村一档: its file alone
+        return _exact_slug(root, org) if name not in commands.REPORTS else None
+
+    parts = ("report", _opt(name), _opt(subject), _opt(org), _opt(values["as_of"]),
+             str(values["as_json"]))
+    return _answer(directory, parts, None if values["as_json"] else output, "报告", compute, only)
 
 
 def _log(directory: Path | None, values: dict[str, Any]) -> int:
@@ -929,4 +964,5 @@ COMMANDS: dict[str, Callable[[Path | None, dict[str, Any]], int]] = {
     "check": _check,
     "log": _log,
     "show": _show,
+    "report": _report,
 }

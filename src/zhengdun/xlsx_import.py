@@ -1007,7 +1007,7 @@ def _existing_org(item: LoadedLedger, org: OrgRows, plan: Plan, findings: list[F
             plan.same += 1
     if new:
         plan.added[item.slug] = new
-    recorded_events = [*ledger.visits, *ledger.acceptances]
+    recorded_events: list[Visit | Acceptance] = [*ledger.visits, *ledger.acceptances]
     for _row, event, where in org.events:
         if any(event.model_copy(update={"round": known.round}) == known
                for known in recorded_events):
