@@ -19,7 +19,7 @@ from zhengdun.model import FIELD_LABELS, Ledger, Problem
 SERIOUS = frozenset({
     "org_removed", "problem_removed", "step_removed", "step_altered", "closure_removed",
     "closure_altered", "reopen_removed", "reopen_altered", "visit_removed", "visit_altered",
-    "acceptance_removed", "acceptance_altered",
+    "acceptance_removed", "acceptance_altered", "extension_removed", "extension_altered",
 })
 
 KIND_LABELS = {
@@ -45,6 +45,9 @@ KIND_LABELS = {
     "acceptance_added": "验收",
     "acceptance_removed": "验收记录被删除",
     "acceptance_altered": "验收记录被改动",
+    "extension_added": "延期",
+    "extension_removed": "延期记录被删除",
+    "extension_altered": "延期记录被改动",
 }
 
 
@@ -147,6 +150,8 @@ def _problem_changes(org: str, old: Problem, new: Problem) -> list[Change]:
     out = _fields(old, new, ["title", "category", "source", "found_on", "due", "owner",
                              "measures"], org, pid, "problem_changed")
     out += _sequence("step", org, pid, old.steps, new.steps, lambda s: s.text)
+    out += _sequence("extension", org, pid, old.extensions, new.extensions,
+                     lambda e: f"至 {e.to}（{e.approved_by}批准）：{e.reason}")
     for index, closure in enumerate(old.closures):
         if index >= len(new.closures):
             out.append(Change("closure_removed", org, pid, event_date=closure.on,
@@ -211,7 +216,7 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
         if previous is None:
             out.append(Change("problem_added", org, problem.id, event_date=problem.found_on,
                               text=problem.title))
-            empty = problem.model_copy(update={"steps": [], "closures": []})
+            empty = problem.model_copy(update={"steps": [], "closures": [], "extensions": []})
             out += _problem_changes(org, empty, problem)
         else:
             out += _problem_changes(org, previous, problem)
@@ -224,3 +229,9 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
     out += _sequence("acceptance", org, None, old.acceptances, new.acceptances,
                      lambda a: f"{a.grade}（{a.by}）")
     return out
+
+
+def is_due_edit(change: Change) -> bool:
+    """A problem's original 整改时限 rewritten: no zhengdun command does that (``extend``
+    records an extension beside it), so the audit reports it."""
+    return change.kind == "problem_changed" and change.field == "due"

@@ -17,6 +17,7 @@ from zhengdun.model import (
     evidence_refs,
     latest_date,
     ledger_findings,
+    seed_findings,
 )
 from zhengdun.place import CONFIG_NAME, LEDGERS, reserved_slug
 from zhengdun.wording import duplicate_name, is_blank, name_holder, name_problem
@@ -107,7 +108,7 @@ def check_workspace(root: Path) -> CheckReport:
                                            f"{LEDGERS}/{path.stem}-1.yaml，再运行 zhengdun commit"))
         if ws is not None:
             rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
-            rules += wording_findings(ledger)
+            rules += wording_findings(ledger) + seed_findings(ledger)
             report.findings += locate(doc, display, rules)
             evidence[blob] = evidence_refs(ledger)
             if verdicts is not None and not any(f.severity == "error" for f in found) \

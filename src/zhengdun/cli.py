@@ -961,6 +961,32 @@ def undo(
     _said(receipt)
 
 
+# --- campaign records (issue 11: 延期, 验收, 巩固, 通知书) ---
+
+
+@app.command()
+@guarded
+def extend(
+    ref: Annotated[str, typer.Argument(metavar="问题编号", autocompletion=complete_ref,
+                                       help="村(社区)/编号，如 chengdong/1", show_default=False)],
+    to: Annotated[str, typer.Option("--to", metavar="日期", help="延期后的整改时限 YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option("--reason", metavar="理由", help="延期理由（必填）")],
+    approved_by: Annotated[str, typer.Option("--approved-by", metavar="批准人",
+                                             help="批准延期的领导或单位（必填）")],
+    on: Annotated[str | None, typer.Option(
+        "--on", metavar="日期", help="批准日期 YYYY-MM-DD（默认今天）", show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """延期：经批准推后一个问题的整改时限。原整改时限保留，每次延期都有记录，逾期按最近一次延期判断。
+
+    例：zhengdun extend chengdong/1 --to 2026-12-31 --reason "施工受雨季影响" --approved-by 县委组织部
+    """
+    from zhengdun.campaign import extend_problem
+
+    _said(extend_problem(_workspace(), ref, _required_day(to, "--to"), reason, approved_by,
+                         _day(on, "--on")), as_json)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point."""
     app(argv, prog_name="zhengdun")

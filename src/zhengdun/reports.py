@@ -94,7 +94,12 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
     accepted_rows: list[dict[str, Any]] = []
     totals: dict[str, Any] = {"organizations": 0, "villages": 0, "communities": 0, "problems": 0, "closed": 0,
               "open": 0, "overdue": 0, "registered_in_month": 0, "closed_in_month": 0,
-              "reopened_in_month": 0, "transformed": 0, "accepted_in_month": 0}
+              "reopened_in_month": 0, "transformed": 0, "accepted_in_month": 0,
+              "extended": 0, "extended_in_month": 0, "relapsed": 0, "redo": 0,
+              "redo_overdue": 0, "reviews_overdue": 0}
+    extended_rows: list[dict[str, Any]] = []
+    redo_rows: list[dict[str, Any]] = []
+    review_rows: list[dict[str, Any]] = []
     before = month.first - timedelta(days=1)
     for item in sorted(items, key=lambda i: (name_key(i.ledger.township), i.ledger.name)):
         ledger = item.ledger
@@ -108,13 +113,34 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         if ledger.stage_on(end) == "已转化":
             totals["transformed"] += 1
             town["transformed"] += 1
+        org_row = {"org": item.slug, "org_name": ledger.name, "township": ledger.township}
+        stage = ledger.stage_on(end)
+        totals["relapsed"] += stage == "反弹"
+        redo_by = ledger.redo_by_on(end)
+        if stage == "重新整顿":
+            totals["redo"] += 1
+        if redo_by is not None:
+            late = redo_by < end
+            totals["redo_overdue"] += late
+            redo_rows.append({**org_row, "redo_by": redo_by.isoformat(), "overdue": late,
+                              "days_overdue": (end - redo_by).days if late else 0,
+                              "open": len([p for p in ledger.problems if p.exists_on(end)
+                                           and not p.is_closed_on(end)])})
+        review_due = ledger.review_due_on(end, ws.config)
+        if review_due is not None and review_due < end:
+            totals["reviews_overdue"] += 1
+            converted = ledger.converted_on(end)
+            review_rows.append({**org_row, "converted_on": converted and converted.isoformat(),
+                                "review_due": review_due.isoformat(),
+                                "days_overdue": (end - review_due).days})
         for acceptance in ledger.acceptances:
             if acceptance.on in month:
                 totals["accepted_in_month"] += 1
                 accepted_rows.append({"org": item.slug, "org_name": ledger.name,
                                       "township": ledger.township,
                                       "on": acceptance.on.isoformat(), "by": acceptance.by,
-                                      "grade": acceptance.grade, "score": acceptance.score})
+                                      "grade": acceptance.grade, "score": acceptance.score,
+                                      "stage": acceptance.stage})
         for problem in ledger.problems:
             if not problem.exists_on(end):
                 continue
@@ -136,6 +162,15 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
                                         "evidence": list(standing.evidence)})
             else:
                 totals["open"] += 1
+            granted = [e for e in problem.extensions if e.on <= end]
+            if granted:
+                totals["extended"] += 1
+                in_month = [e for e in granted if e.on in month]
+                totals["extended_in_month"] += bool(in_month)
+                extended_rows.append({**row, "extended_in_month": bool(in_month),
+                                      "extended_to": granted[-1].to.isoformat(),
+                                      "reason": granted[-1].reason,
+                                      "approved_by": granted[-1].approved_by})
             if problem.is_overdue_on(end):
                 totals["overdue"] += 1
                 town["overdue"] += 1
@@ -185,6 +220,10 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         "closed_in_month": closed_rows,
         "reopened_in_month": reopened_rows,
         "accepted_in_month": accepted_rows,
+        "extended": extended_rows,
+        "redo": sorted(redo_rows, key=lambda r: (r["redo_by"], r["township"], r["org_name"])),
+        "reviews_overdue": sorted(review_rows, key=lambda r: (-r["days_overdue"], r["township"],
+                                                              r["org_name"])),
         "stalled": stalled,
         "next_steps": config.next_steps,
         "categories": dict(config.categories),

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from zhengdun import faults, history, interrupts, store
-from zhengdun.changes import Change, ledger_changes
+from zhengdun.changes import Change, is_due_edit, ledger_changes
 from zhengdun.clock import typed_date
 from zhengdun.errors import UserError
 from zhengdun.ledger import Receipt
@@ -319,6 +319,7 @@ AUDIT_LABELS = {
     "no_verifier": "销号未写明验收人",
     "closure_before_step": "销号早于整改进展",
     "unreadable": "无法读取的版本",
+    "due_edited": "整改时限被手工修改",
 }
 
 
@@ -380,6 +381,12 @@ def audit(ws: Workspace, since: date | None = None,
                     kind = "altered" if change.kind.endswith("_altered") else "removed"
                     findings.append(AuditFinding(kind, True, change.describe(), change.ref,
                                                  **base))
+                elif is_due_edit(change) and not undo:
+                    # zhengdun's own commands never touch ``due`` (延期 is a record of its own)
+                    findings.append(AuditFinding(
+                        "due_edited", True,
+                        f"{change.describe()}：整改时限被直接改动，而不是经批准延期"
+                        f"（zhengdun extend），原时限下的逾期因此不再显示", change.ref, **base))
                 elif late := late_entry(change, recorded, limit):
                     findings.append(AuditFinding(
                         "backfill", False,
