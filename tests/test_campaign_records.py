@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Run, git
+from conftest import Run
 from test_cli_errors import refused
 from test_cli_record import assert_one_commit, head, ledger_data, ok
 
@@ -147,3 +147,144 @@ def test_an_extension_is_no_audit_finding_and_shows_in_the_diff(chengdong: Run,
     changes = as_json(chengdong, "diff", "HEAD~1", "HEAD")
     kinds = [c["kind"] for org in changes["organizations"] for c in org["changes"]]
     assert kinds == ["extension_added"], changes
+
+
+# --------------------------------------------------------------------------- 验收 (accept)
+
+CLOSE = ("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-07-01")
+CHECK = ("accept", "chengdong", "--stage", "初验", "--by", "城关镇党委", "--on", "2026-09-10")
+REVIEW = ("accept", "chengdong", "--stage", "复核", "--by", "县委组织部", "--on", "2026-09-20")
+
+
+def stage(run: Run, *args: str) -> str:
+    result: str = as_json(run, "show", "chengdong", *args)["summary"]["stage"]
+    return result
+
+
+def with_standard(run: Run, root: Path, text: str) -> None:
+    """Add ``text`` (YAML) to zhengdun.yaml and record it as a hand edit."""
+    config = root / "zhengdun.yaml"
+    config.write_text(config.read_text("utf-8") + text, "utf-8")
+    ok(run("commit", "-m", "验收标准"))
+
+
+def test_only_the_county_review_converts(chengdong: Run, root: Path) -> None:
+    ok(chengdong(*CLOSE))
+    before = head(root)
+    out = as_json(chengdong, *CHECK, "--grade", "合格", "--score", "88")
+    assert (out["stage"], out["converted"]) == ("整顿中", False)
+    assert_one_commit(root, before, action="accept", ref="chengdong", summary="初验合格",
+                      files=["ledgers/chengdong.yaml"])
+    assert stage(chengdong) == "整顿中"
+    said = ok(chengdong(*REVIEW, "--grade", "合格", "--score", "86", "--satisfied", "40",
+                        "--basic", "8", "--unsatisfied", "2"))
+    assert said.startswith("已记录 城东社区 的复核：合格（2026-09-20），现为已转化")
+    assert stage(chengdong) == "已转化"
+    assert stage(chengdong, "--as-of", "2026-09-15") == "整顿中"
+    assert ledger_data(root)["acceptances"] == [
+        {"on": "2026-09-10", "by": "城关镇党委", "stage": "初验", "grade": "合格", "score": 88},
+        {"on": "2026-09-20", "by": "县委组织部", "stage": "复核", "grade": "合格", "score": 86,
+         "satisfied": 40, "basically_satisfied": 8, "unsatisfied": 2}]
+    assert as_json(chengdong, "bulletin", "--month", "2026-09")["totals"]["transformed"] == 1
+
+
+def test_an_acceptance_without_a_stage_is_the_county_verdict(chengdong: Run) -> None:
+    """As v1 files recorded it: the first wave's ``accept`` keeps its meaning."""
+    ok(chengdong(*CLOSE))
+    ok(chengdong("accept", "chengdong", "--grade", "合格", "--by", "县委组织部",
+                 "--on", "2026-09-20"))
+    assert stage(chengdong) == "已转化"
+
+
+@pytest.mark.parametrize(("earlier", "fragments"), [
+    ([], ["复核日期 2026-09-20 之前没有乡镇初验（先初验、后复核）"]),
+    ([("不合格", "2026-09-10")], ["先初验、后复核", "最近一次初验为不合格"]),
+    ([("合格", "2026-09-25")], ["先初验、后复核"]),  # the 初验 came after
+], ids=["none", "failed", "later"])
+def test_a_review_needs_a_township_check_first(chengdong: Run, root: Path,
+                                               earlier: list[tuple[str, str]],
+                                               fragments: list[str]) -> None:
+    ok(chengdong(*CLOSE))
+    for grade, day in earlier:
+        ok(chengdong("accept", "chengdong", "--stage", "初验", "--grade", grade,
+                     "--by", "城关镇党委", "--on", day))
+    refused(chengdong, root, [*REVIEW, "--grade", "合格"], fragments)
+
+
+def test_a_second_review_needs_a_new_township_check(chengdong: Run, root: Path) -> None:
+    ok(chengdong(*CHECK, "--grade", "基本合格"))
+    ok(chengdong(*REVIEW, "--grade", "基本合格"))
+    assert stage(chengdong) == "巩固提升"
+    refused(chengdong, root, ["accept", "chengdong", "--stage", "复核", "--grade", "基本合格",
+                              "--by", "县委组织部", "--on", "2026-10-20"], ["先初验、后复核"])
+
+
+@pytest.mark.parametrize(("grade", "score", "fragments"), [
+    ("合格", "65", ["得分 65 低于合格分数线 70，不能评为合格（合格分数线）"]),
+    ("不合格", "80", ["得分 80 按合格分数线 70应为合格，与等次“不合格”不符"]),
+    ("基本合格", "92", ["应为合格"]),
+], ids=["pass-below-line", "fail-above-line", "basic-above-line"])
+def test_a_grade_contradicting_the_pass_line_is_refused(chengdong: Run, root: Path, grade: str,
+                                                        score: str,
+                                                        fragments: list[str]) -> None:
+    with_standard(chengdong, root, "acceptance:\n  pass_score: 70\n")
+    ok(chengdong(*CLOSE))
+    refused(chengdong, root, [*CHECK, "--grade", grade, "--score", score], fragments)
+    ok(chengdong(*CHECK, "--grade", "基本合格", "--score", "65"))  # below the line: either
+
+
+def test_a_line_for_basic_pass_decides_the_lower_grades(chengdong: Run, root: Path) -> None:
+    with_standard(chengdong, root, "acceptance:\n  pass_score: 80\n  basic_score: 60\n")
+    refused(chengdong, root, [*CHECK, "--grade", "基本合格", "--score", "55"],
+            ["得分 55 按合格分数线 80、基本合格分数线 60应为不合格，与等次“基本合格”不符"])
+    ok(chengdong(*CHECK, "--grade", "基本合格", "--score", "60"))
+
+
+def test_without_a_pass_line_the_score_is_not_weighed(chengdong: Run) -> None:
+    ok(chengdong(*CLOSE))
+    ok(chengdong(*CHECK, "--grade", "合格", "--score", "30"))
+
+
+def test_more_than_half_unsatisfied_fails_outright(chengdong: Run, root: Path) -> None:
+    ok(chengdong(*CLOSE))
+    refused(chengdong, root, [*CHECK, "--grade", "合格", "--satisfied", "10", "--basic", "4",
+                              "--unsatisfied", "15"],
+            ["民主测评不满意 15 票，占 51.7%，超过 50%，按“不满意票否决”规则应为不合格，不能评为合格"])
+    ok(chengdong(*CHECK, "--grade", "基本合格", "--satisfied", "10", "--basic", "5",
+                 "--unsatisfied", "15"))  # exactly half: no veto
+    with_standard(chengdong, root, "acceptance:\n  veto_unsatisfied_share: 0.3\n")
+    refused(chengdong, root, [*CHECK, "--grade", "基本合格", "--satisfied", "10",
+                              "--unsatisfied", "5"], ["超过 30%", "不满意票否决"])
+    ok(chengdong(*CHECK, "--grade", "不合格", "--satisfied", "10", "--unsatisfied", "5"))
+
+
+@pytest.mark.parametrize(("args", "fragments"), [
+    (["--stage", "终验", "--grade", "合格"], ["验收环节“终验”不对", "应为 初验、复核 之一"]),
+    (["--grade", "不合格", "--unsatisfied", "-1"], ["民主测评票数不能为负数"]),
+    (["--grade", "基本合格", "--redo-by", "2026-12-31"],
+     ["只有验收不合格才需要重新整顿时限（--redo-by），本次等次为基本合格"]),
+    (["--grade", "不合格", "--redo-by", "2026-09-10"], ["重新整顿时限 2026-09-10 不晚于验收日期 2026-09-10"]),
+], ids=["stage", "negative-count", "redo-not-failed", "redo-not-later"])
+def test_accept_refusals(chengdong: Run, root: Path, args: list[str],
+                         fragments: list[str]) -> None:
+    refused(chengdong, root, ["accept", "chengdong", "--by", "城关镇党委", "--on", "2026-09-10",
+                              *args], fragments)
+
+
+def test_a_failed_review_sets_the_deadline_the_bulletin_follows(chengdong: Run,
+                                                               root: Path) -> None:
+    ok(chengdong(*CHECK, "--grade", "基本合格"))
+    ok(chengdong(*REVIEW, "--grade", "不合格", "--redo-by", "2026-10-31"))
+    assert stage(chengdong) == "重新整顿"
+    assert ledger_data(root)["acceptances"][-1]["redo_by"] == "2026-10-31"
+    october = as_json(chengdong, "bulletin", "--month", "2026-10")
+    assert october["totals"]["redo"] == 1 and october["totals"]["redo_overdue"] == 0
+    assert october["redo"][0]["redo_by"] == "2026-10-31"
+    assert "重新整顿时限已过" not in ok(chengdong("bulletin", "--month", "2026-10"))
+    november = as_json(chengdong, "bulletin", "--month", "2026-11")
+    assert november["totals"]["redo_overdue"] == 1
+    assert november["redo"][0]["days_overdue"] == 30
+    text = ok(chengdong("bulletin", "--month", "2026-11"))
+    assert "以下1个村(社区)验收不合格后，重新整顿时限已过：城关镇城东社区（时限2026年10月31日，" \
+           "尚有未销号问题1个）。" in text
+    assert "验收不合格、重新整顿1个" in text

@@ -658,12 +658,32 @@ def accept(
     score: Annotated[float | None, typer.Option(
         "--score", metavar="分数", help="得分（0–100）", show_default=False)] = None,
     note: Annotated[str | None, typer.Option(
-        "--note", metavar="备注", help="备注，如 乡镇初验、县委组织部复核", show_default=False)] = None,
+        "--note", metavar="备注", help="备注", show_default=False)] = None,
+    stage: Annotated[str | None, typer.Option(
+        "--stage", metavar="环节", help="初验（乡镇党委）或 复核（县委组织部）；不写视为县级验收结论",
+        show_default=False)] = None,
+    satisfied: Annotated[int | None, typer.Option(
+        "--satisfied", metavar="票数", help="民主测评：满意票数", show_default=False)] = None,
+    basic: Annotated[int | None, typer.Option(
+        "--basic", metavar="票数", help="民主测评：基本满意票数", show_default=False)] = None,
+    unsatisfied: Annotated[int | None, typer.Option(
+        "--unsatisfied", metavar="票数", help="民主测评：不满意票数", show_default=False)] = None,
+    redo_by: Annotated[str | None, typer.Option(
+        "--redo-by", metavar="日期", help="不合格时：重新整顿的时限 YYYY-MM-DD", show_default=False)] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """记录验收结果。合格即转化（摘牌），要求问题全部销号；基本合格继续巩固；不合格重新整顿。"""
+    """记录验收结果：乡镇初验、县委组织部复核。复核合格即转化（摘牌），要求问题全部销号；基本合格继续巩固；不合格重新整顿。
+
+    得分与等次须符合 zhengdun.yaml 中 acceptance 的合格分数线，民主测评不满意票超过否决比例的只能评为不合格。
+
+    例：zhengdun accept 城东社区 --stage 复核 --grade 合格 --by 县委组织部 --score 86 --satisfied 40 --basic 8 --unsatisfied 2
+    """
     from zhengdun.ledger import record_acceptance
 
-    _said(record_acceptance(_workspace(), org, grade, by, _day(on, "--on"), score, note))
+    counts = None if satisfied is None and basic is None and unsatisfied is None else (
+        satisfied or 0, basic or 0, unsatisfied or 0)
+    _said(record_acceptance(_workspace(), org, grade, by, _day(on, "--on"), score, note,
+                            stage, counts, _day(redo_by, "--redo-by")), as_json)
 
 
 @app.command()

@@ -628,10 +628,17 @@ def _score_text(score: float) -> str:
 
 
 def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | None = None,
-                      score: float | None = None, note: str | None = None) -> Receipt:
-    """验收: record an acceptance with its grade (合格 means 转化)."""
+                      score: float | None = None, note: str | None = None,
+                      stage: str | None = None, counts: tuple[int, int, int] | None = None,
+                      redo_by: date | None = None) -> Receipt:
+    """验收: the township's 初验 or the county's 复核 with its grade (a 复核 合格 means 转化);
+    ``counts``: the 民主测评 (满意, 基本满意, 不满意); ``redo_by``: 不合格's new deadline."""
     slug = resolve_org(ws, org)
     _refuse(rules.choice_refusal(grade, GRADES, "验收等次"))
+    if stage is not None:
+        _refuse(rules.choice_refusal(stage, rules.ACCEPTANCE_STAGES, "验收环节"))
+    if counts is not None and min(counts) < 0:
+        raise UserError("民主测评票数不能为负数", "请核对 --satisfied、--basic、--unsatisfied")
     _nonempty(by, "验收单位")
     if note is not None:
         _nonempty(note, "备注")
@@ -639,19 +646,32 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
         raise UserError(f"得分 {_score_text(score)} 不在 0 到 100 之间", "得分应为 0 到 100 之间的数")
     day = on or ws.today()
     _check_day(ws, day, "验收日期")
+    standard = ws.config.acceptance
+    _refuse(rules.grade_refusal(grade, score, counts, standard.pass_score, standard.basic_score,
+                                standard.veto_unsatisfied_share))
+    _refuse(rules.redo_refusal(grade, day, redo_by))
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         still_open = [f"{slug}/{p.id} {p.title}" for p in ledger.problems
                       if p.exists_on(day) and not p.is_closed_on(day)]
         _refuse(rules.acceptance_refusal(ledger.name, day, ledger.designated_on, grade,
                                          still_open))
-        acceptance = Acceptance(on=day, by=by, grade=grade, score=score, note=note)
+        _refuse(rules.review_order_refusal(stage, day, [(a.on, a.stage, a.grade)
+                                                        for a in ledger.acceptances]))
+        satisfied, basic, unsatisfied = counts if counts is not None else (None, None, None)
+        acceptance = Acceptance(on=day, by=by, stage=stage, grade=grade, score=score,
+                                satisfied=satisfied, basically_satisfied=basic,
+                                unsatisfied=unsatisfied, redo_by=redo_by, note=note)
         new = ledger.model_copy(update={"acceptances": [*ledger.acceptances, acceptance]})
         return new, [store.Append((), "acceptances", acceptance.to_data(),
                                   [a.to_data() for a in new.acceptances])]
 
-    commit, new = _record(ws, slug, "accept", slug, grade, change)
-    return Receipt("accept", slug, commit, f"已记录 {new.name} 的验收：{grade}（{day}）")
+    said = f"{stage}{grade}" if stage else grade
+    commit, new = _record(ws, slug, "accept", slug, said, change)
+    return Receipt("accept", slug, commit,
+                   f"已记录 {new.name} 的验收：{grade}（{day}）" if stage is None else
+                   f"已记录 {new.name} 的{stage}：{grade}（{day}），现为{new.stage_on()}",
+                   {"stage": new.stage_on(), "converted": new.converted_on() is not None})
 
 
 # --------------------------------------------------------------------------- hand edits
