@@ -151,6 +151,8 @@ def test_an_extension_is_no_audit_finding_and_shows_in_the_diff(chengdong: Run,
 
 # --------------------------------------------------------------------------- 验收 (accept)
 
+FORCES = ("org", "set", "城东社区", "--county-leader", "张三", "--township-lead", "李四",
+          "--first-secretary", "赵六", "--paired-unit", "县住建局")
 CLOSE = ("close", "chengdong/1", "--result", "新增停车位120个", "--on", "2026-07-01")
 CHECK = ("accept", "chengdong", "--stage", "初验", "--by", "城关镇党委", "--on", "2026-09-10")
 REVIEW = ("accept", "chengdong", "--stage", "复核", "--by", "县委组织部", "--on", "2026-09-20")
@@ -288,3 +290,107 @@ def test_a_failed_review_sets_the_deadline_the_bulletin_follows(chengdong: Run,
     assert "以下1个村(社区)验收不合格后，重新整顿时限已过：城关镇城东社区（时限2026年10月31日，" \
            "尚有未销号问题1个）。" in text
     assert "验收不合格、重新整顿1个" in text
+
+
+# --------------------------------------------------------------------------- 巩固期, 反弹
+
+
+@pytest.fixture
+def converted(chengdong: Run) -> Run:
+    """城东社区 with its forces, its one problem closed, 初验 and 复核 合格 on 2026-09-20."""
+    ok(chengdong(*FORCES))
+    ok(chengdong(*CLOSE))
+    ok(chengdong(*CHECK, "--grade", "合格"))
+    ok(chengdong(*REVIEW, "--grade", "合格"))
+    return chengdong
+
+
+def board_row(run: Run, *args: str) -> dict[str, Any]:
+    row: dict[str, Any] = as_json(run, "board", *args)["organizations"][0]
+    return row
+
+
+def test_review_visits_are_due_quarterly_after_conversion(converted: Run) -> None:
+    row = board_row(converted)
+    assert (row["review_due"], row["marks"]) == ("2026-12-20", [])
+    late = board_row(converted, "--as-of", "2027-01-05")
+    assert late["marks"] == ["回头看逾期"]
+    ok(converted("visit", "城东社区", "--kind", "回头看", "--by", "城关镇党委", "--on", "2026-11-20",
+                 "停车位使用正常"))
+    assert board_row(converted)["review_due"] == "2027-02-20"
+    assert board_row(converted, "--as-of", "2027-01-05")["marks"] == []
+    text = ok(converted("board", "--as-of", "2027-03-01"))
+    assert "已转化·回头看逾期" in text
+
+
+def test_the_bulletin_names_overdue_review_visits(converted: Run, root: Path) -> None:
+    with_standard(converted, root, "consolidation:\n  review_months: 1\n")
+    data = as_json(converted, "bulletin", "--month", "2026-10")
+    assert data["totals"]["reviews_overdue"] == 1
+    assert data["reviews_overdue"][0] | {} == {
+        "org": "chengdong", "org_name": "城东社区", "township": "城关镇",
+        "converted_on": "2026-09-20", "review_due": "2026-10-20", "days_overdue": 11}
+    text = ok(converted("bulletin", "--month", "2026-10"))
+    assert "以下1个已转化的村(社区)巩固期内回头看逾期未开展：城关镇城东社区（应于2026年10月20日前开展）。" in text
+    assert as_json(converted, "bulletin", "--month", "2026-09")["reviews_overdue"] == []
+
+
+def test_no_review_is_due_once_the_consolidation_period_is_covered(converted: Run,
+                                                                   root: Path) -> None:
+    with_standard(converted, root, "consolidation:\n  period_months: 2\n  review_months: 1\n")
+    assert board_row(converted, "--as-of", "2026-10-25")["marks"] == ["回头看逾期"]
+    ok(converted("visit", "城东社区", "--kind", "回头看", "--by", "城关镇党委", "--on", "2026-10-22",
+                 "正常"))
+    # the next would be 2026-11-22, after the period's end (2026-11-20)
+    row = board_row(converted)
+    assert (row["review_due"], row["marks"]) == (None, [])
+
+
+def test_a_reopened_problem_in_a_converted_organization_is_a_relapse(converted: Run) -> None:
+    assert stage(converted) == "已转化"
+    ok(converted("reopen", "chengdong/1", "--reason", "回头看发现新增车位被占用", "--on", "2026-11-20"))
+    assert stage(converted) == "反弹"
+    assert stage(converted, "--as-of", "2026-11-19") == "已转化"
+    november = as_json(converted, "bulletin", "--month", "2026-11")["totals"]
+    assert (november["transformed"], november["relapsed"]) == (0, 1)
+    assert "转化后又出现反弹1个" in ok(converted("bulletin", "--month", "2026-11"))
+    assert board_row(converted)["stage"] == "反弹"
+    ok(converted("close", "chengdong/1", "--result", "清理占用车位", "--on", "2026-11-21"))
+    assert stage(converted) == "已转化"
+
+
+# --------------------------------------------------------------------------- seed rules
+
+
+
+def test_a_designated_category_without_a_problem_is_evasive(chengdong: Run, root: Path) -> None:
+    ok(chengdong(*FORCES))
+    assert board_row(chengdong)["marks"] == []
+    assert "提醒" not in ok(chengdong("check"))
+    ok(chengdong("org", "set", "城东社区", "--category", "10", "--category", "7"))
+    result: Any = chengdong("check")
+    assert result.exit_code == 0  # a warning, not an error
+    assert "ledgers/chengdong.yaml:8:5: 提醒：软弱涣散类型第2项：认定类型 7 没有登记对应的问题（避重就轻）" \
+        in result.stdout
+    assert board_row(chengdong)["marks"] == ["避重就轻"]
+    assert "社区 │ 10、7 │ 整顿中·避重就轻" in ok(chengdong("board"))
+    ok(chengdong("add", "城东社区", "财务公开不及时", "--category", "7", "--due", "2026-12-31",
+                 "--owner", "王五", "--found", "2026-11-01"))
+    assert board_row(chengdong)["marks"] == []
+    # judged as of a day before that problem was found, the mark is back
+    assert board_row(chengdong, "--as-of", "2026-10-01")["marks"] == ["避重就轻"]
+
+
+def test_forces_not_assigned_are_a_board_mark_and_when_begun_a_check_warning(
+        chengdong: Run) -> None:
+    assert board_row(chengdong)["marks"] == ["四个一不全"]
+    assert "提醒" not in ok(chengdong("check"))  # a 责任清单 not begun: the board's mark only
+    ok(chengdong("org", "set", "城东社区", "--first-secretary", "赵六"))
+    result: Any = chengdong("check")
+    assert result.exit_code == 0
+    assert "提醒：责任清单：“四个一”力量未配齐：缺包联县级领导、包村乡镇领导、结对帮扶单位" in result.stdout
+    assert json.loads(chengdong("check", "--json").stdout)["findings"][0]["severity"] \
+        == "warning"  # type: ignore[attr-defined]
+    ok(chengdong(*FORCES))
+    assert board_row(chengdong)["marks"] == []
+    assert "提醒" not in ok(chengdong("check"))

@@ -336,7 +336,7 @@ def print_board(data: dict[str, Any]) -> None:
     for row in data["organizations"]:
         styles.append(colours[row["status"]])
         rows.append((row["township"], row["name"], row["kind"], "、".join(row["categories"]),
-                     row["stage"], str(row["problems"]), str(row["closed"]), str(row["open"]),
+                     "·".join([row["stage"], *row.get("marks", [])]), str(row["problems"]), str(row["closed"]), str(row["open"]),
                      str(row["overdue"]), str(row["due_soon"]), row["last_activity"] or "—",
                      row["county_leader"] or "", row["first_secretary"] or ""))
     _print_table(f"{data['county']}整顿挂图作战（截至 {data['as_of']}，{data['count']} 个对象）",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from zhengdun import rules
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, Ledger
 from zhengdun.queries import org_summary, problem_row, show_org
@@ -246,9 +247,31 @@ def board_rows(ws: Workspace, as_of: date | None = None,
         row["rate"] = _rate(row["closed"], row["problems"])
         row["status"] = ("overdue" if row["overdue"] else "due_soon" if soon
                          else "accepted" if row["stage"] == "已转化" else "normal")
+        review_due = ledger.review_due_on(day, ws.config)
+        redo_by = ledger.redo_by_on(day)
+        row["review_due"] = review_due.isoformat() if review_due else None
+        row["redo_by"] = redo_by.isoformat() if redo_by else None
+        row["marks"] = board_marks(ledger, day, review_due, redo_by)
         rows.append(row)
     return {"as_of": day.isoformat(), "county": ws.config.county, "due_soon_days": DUE_SOON_DAYS,
             "count": len(rows), "organizations": rows}
+
+
+def board_marks(ledger: Ledger, day: date, review_due: date | None,
+                redo_by: date | None) -> list[str]:
+    """The board's reminders for one organization on ``day``: 回头看逾期, 重新整顿逾期, and the
+    seeds' 避重就轻 and 四个一不全 (the rules of :mod:`zhengdun.rules`, as ``check`` warns)."""
+    marks = []
+    if review_due is not None and review_due < day:
+        marks.append("回头看逾期")
+    if redo_by is not None and redo_by < day:
+        marks.append("重新整顿逾期")
+    found = [p.category for p in ledger.problems if p.exists_on(day)]
+    if rules.evasive_categories(ledger.categories, found):
+        marks.append("避重就轻")
+    if rules.missing_forces(ledger.responsibility.to_data()):
+        marks.append("四个一不全")
+    return marks
 
 
 def ledger_context(ws: Workspace, org: str, as_of: date | None = None) -> dict[str, Any]:
@@ -279,12 +302,12 @@ def board_csv(board: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["乡镇", "村(社区)", "类别", "软弱涣散类型", "阶段", "问题数", "已销号", "未销号",
                      "逾期", f"{board['due_soon_days']}天内到期", "销号率", "最近进展",
-                     "包联县级领导", "第一书记"])
+                     "包联县级领导", "第一书记", "提醒"])
     for row in board["organizations"]:
         writer.writerow([row["township"], row["name"], row["kind"], "、".join(row["categories"]),
                          row["stage"], row["problems"], row["closed"], row["open"],
                          row["overdue"], row["due_soon"],
                          "" if row["rate"] is None else f"{row['rate']:.1f}%",
                          row["last_activity"] or "", row["county_leader"] or "",
-                         row["first_secretary"] or ""])
+                         row["first_secretary"] or "", "、".join(row["marks"])])
     return "\ufeff" + out.getvalue()
