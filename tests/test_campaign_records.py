@@ -394,3 +394,48 @@ def test_forces_not_assigned_are_a_board_mark_and_when_begun_a_check_warning(
     ok(chengdong(*FORCES))
     assert board_row(chengdong)["marks"] == []
     assert "提醒" not in ok(chengdong("check"))
+
+
+# --------------------------------------------------------------------------- the three lists
+
+
+def test_the_first_secretary_s_unit_and_dates_of_service(chengdong: Run, root: Path) -> None:
+    before = head(root)
+    ok(chengdong("org", "set", "城东社区", "--first-secretary", "赵六",
+                 "--first-secretary-unit", "县住建局", "--first-secretary-since", "2026-03-20",
+                 "--first-secretary-until", "2028-03-19"))
+    assert_one_commit(root, before, action="org-set", ref="chengdong",
+                      summary="第一书记、第一书记派出单位、第一书记驻村起始日期、第一书记驻村结束日期",
+                      files=["ledgers/chengdong.yaml"])
+    assert ledger_data(root)["responsibility"] == {
+        "first_secretary": "赵六", "first_secretary_unit": "县住建局",
+        "first_secretary_since": "2026-03-20", "first_secretary_until": "2028-03-19"}
+    report = ok(chengdong("report", "ledger", "--org", "chengdong"))
+    assert "| 第一书记 | 赵六（派出单位：县住建局），2026年3月20日起至2028年3月19日 |" in report
+    refused(chengdong, root, ["org", "set", "城东社区", "--first-secretary-until", "2026-01-01"],
+            ["第一书记驻村结束日期 2026-01-01 早于起始日期 2026-03-20"])
+    refused(chengdong, root, ["org", "set", "城东社区", "--first-secretary-since", "2026-11-22"],
+            ["第一书记驻村起始日期 2026-11-22 晚于今天"])
+
+
+def test_a_measure_may_carry_its_owner_and_deadline(chengdong: Run, root: Path) -> None:
+    path = root / "ledgers" / "chengdong.yaml"
+    text = path.read_text("utf-8")
+    assert "      - 协调物业新增停车位\n" in text
+    path.write_text(text.replace("      - 协调物业新增停车位\n",
+                                 "      - 协调物业新增停车位\n"
+                                 "      - text: 施划临时停车位\n        owner: 李四\n"
+                                 "        due: 2026-05-31\n"), "utf-8")
+    ok(chengdong("commit", "-m", "任务清单写明责任人和时限"))
+    shown = ok(chengdong("show", "chengdong"))
+    assert "措施：协调物业新增停车位" in shown
+    assert "措施：施划临时停车位（责任人李四，时限2026-05-31）" in shown
+    report = ok(chengdong("report", "ledger", "--org", "chengdong"))
+    assert "整改措施：协调物业新增停车位；施划临时停车位（责任人李四，时限2026年5月31日）" in report
+    # the fast path and the full path both still record on such a file
+    ok(chengdong("step", "chengdong/1", "划线完成", "--on", "2026-05-30"))
+    path.write_text(path.read_text("utf-8").replace("due: 2026-05-31", "due: 2026-03-01"),
+                    "utf-8")
+    result: Any = chengdong("check")
+    assert result.exit_code == 1
+    assert "整改措施第2项·整改时限：措施时限 2026-03-01 早于发现日期 2026-03-10" in result.stdout

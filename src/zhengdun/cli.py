@@ -442,6 +442,15 @@ def org_set(
         show_default=False)] = None,
     work_team: Annotated[str | None, typer.Option(
         "--work-team", metavar="名称", help="驻村工作队", show_default=False)] = None,
+    first_secretary_unit: Annotated[str | None, typer.Option(
+        "--first-secretary-unit", metavar="单位", help="第一书记的派出单位",
+        show_default=False)] = None,
+    first_secretary_since: Annotated[str | None, typer.Option(
+        "--first-secretary-since", metavar="日期", help="第一书记驻村起始日期",
+        show_default=False)] = None,
+    first_secretary_until: Annotated[str | None, typer.Option(
+        "--first-secretary-until", metavar="日期", help="第一书记驻村结束日期",
+        show_default=False)] = None,
 ) -> None:
     """修改整顿对象的基本信息和责任清单（“四个一”力量），只改写明的项目。
 
@@ -456,7 +465,9 @@ def org_set(
         "county_leader": county_leader, "township_lead": township_lead,
         "branch_secretary": branch_secretary, "first_secretary": first_secretary,
         "paired_units": list(dict.fromkeys(paired_unit)) if paired_unit else None,
-        "work_team": work_team,
+        "work_team": work_team, "first_secretary_unit": first_secretary_unit,
+        "first_secretary_since": _day(first_secretary_since, "--first-secretary-since"),
+        "first_secretary_until": _day(first_secretary_until, "--first-secretary-until"),
     }
     _said(set_fields(_workspace(), org, changes))
 

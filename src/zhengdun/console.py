@@ -245,7 +245,7 @@ def _ledger_lines(out: Console, data: dict[str, Any]) -> None:
                   f"发现 {problem['found_on']} · 时限 {problem['due']} · 责任人 {problem['owner']}"
                   f" · {problem['state_label']}{late}"], soft_wrap=True)
         for measure in problem.get("measures", []):
-            out.print(f"    措施：{measure}")
+            out.print(f"    措施：{measure_text(measure)}")
         events: list[tuple[str, str]] = []
         for step in problem.get("steps", []):
             events.append((step["on"], f"进展：{step['text']}" + _files(step)))
@@ -415,3 +415,12 @@ def format_audit(data: dict[str, Any]) -> str:
     else:
         lines.append("历史记录完整，没有发现问题。")
     return "\n".join(lines) + "\n"
+
+
+def measure_text(measure: Any) -> str:
+    """A measure as shown: plain text, or a mapping's text with its owner and deadline."""
+    if isinstance(measure, str):
+        return measure
+    extra = "，".join(x for x in (measure.get("owner") and f"责任人{measure['owner']}",
+                                  measure.get("due") and f"时限{measure['due']}") if x)
+    return f"{measure['text']}（{extra}）" if extra else str(measure["text"])

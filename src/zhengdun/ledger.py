@@ -31,6 +31,7 @@ from zhengdun.model import (
     Closure,
     Config,
     Ledger,
+    Measure,
     Problem,
     Reopening,
     Responsibility,
@@ -442,6 +443,8 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
         _check_category(ws, code)
     if "designated_on" in changes:
         _check_day(ws, changes["designated_on"], "认定日期")
+    if "first_secretary_since" in changes:
+        _check_day(ws, changes["first_secretary_since"], "第一书记驻村起始日期")
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         if "name" in changes:  # under the lock: no other command can take the name meanwhile
@@ -449,6 +452,8 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
         top = {k: v for k, v in changes.items() if k in Ledger.model_fields}
         duty = {k: v for k, v in changes.items() if k in Responsibility.model_fields}
         updated_duty = ledger.responsibility.model_copy(update=duty)
+        _refuse(rules.service_refusal(updated_duty.first_secretary_since,
+                                      updated_duty.first_secretary_until))
         new = ledger.model_copy(update={**top, "responsibility": updated_duty})
         edits: list[store.Edit] = [store.Set((), k, v) for k, v in top.items()]
         if duty:
@@ -471,7 +476,9 @@ _LABELS = {"name": "名称", "township": "所属乡镇", "kind": "类别", "desi
            "categories": "软弱涣散类型", "county_leader": "包联县级领导",
            "township_lead": "包村乡镇领导", "branch_secretary": "党组织书记",
            "first_secretary": "第一书记", "paired_units": "结对帮扶单位",
-           "work_team": "驻村工作队"}
+           "work_team": "驻村工作队", "first_secretary_unit": "第一书记派出单位",
+           "first_secretary_since": "第一书记驻村起始日期",
+           "first_secretary_until": "第一书记驻村结束日期"}
 
 
 # --------------------------------------------------------------------------- problems
@@ -479,14 +486,14 @@ _LABELS = {"name": "名称", "township": "所属乡镇", "kind": "类别", "desi
 
 def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, owner: str,
                 source: str | None = None, found: date | None = None,
-                measures: Sequence[str] = ()) -> Receipt:
+                measures: Sequence[str | Measure] = ()) -> Receipt:
     """登记问题: add a problem to an organization's 问题清单; returns its ``ORG/N``."""
     slug = resolve_org(ws, org)
     owner = typed_name(owner)
     _nonempty(title, "问题")
     _nonempty(owner, "责任人")
     for measure in measures:
-        _nonempty(measure, "整改措施")
+        _nonempty(measure if isinstance(measure, str) else measure.text, "整改措施")
     _check_category(ws, category)
     if source is not None and source not in ws.config.sources:
         raise UserError(f"来源“{source}”不在来源目录中",

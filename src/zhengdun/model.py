@@ -63,6 +63,9 @@ FIELD_LABELS: dict[str, str] = {
     "first_secretary": "第一书记",
     "paired_units": "结对帮扶单位",
     "work_team": "驻村工作队",
+    "first_secretary_unit": "第一书记派出单位",
+    "first_secretary_since": "第一书记驻村起始日期",
+    "first_secretary_until": "第一书记驻村结束日期",
     "problems": "问题清单",
     "id": "问题编号",
     "title": "问题",
@@ -211,6 +214,20 @@ class Extension(Record):
     approved_by: Text
 
 
+class Measure(Record):
+    """任务清单中的一项: a measure with its own owner and deadline (a measure may also be
+    plain text, as the first wave wrote it)."""
+
+    text: Text
+    owner: Text | None = None
+    due: Day | None = None
+
+    def __str__(self) -> str:
+        extra = "，".join(x for x in (self.owner and f"责任人{self.owner}",
+                                      self.due and f"时限{self.due}") if x)
+        return f"{self.text}（{extra}）" if extra else self.text
+
+
 ProblemState = Literal["open", "closed", "reopened"]
 STATE_LABELS: dict[str, str] = {"open": "整改中", "closed": "已销号", "reopened": "反弹"}
 
@@ -225,7 +242,7 @@ class Problem(Record):
     found_on: Day
     due: Day
     owner: Text
-    measures: list[Text] = Field(default_factory=list)
+    measures: list[Text | Measure] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)
     extensions: list[Extension] = Field(default_factory=list)
@@ -337,6 +354,9 @@ class Responsibility(Record):
     first_secretary: Text | None = None
     paired_units: list[Text] = Field(default_factory=list)
     work_team: Text | None = None
+    first_secretary_unit: Text | None = None  # 第一书记的派出单位
+    first_secretary_since: Day | None = None  # 任职(驻村)起始日期
+    first_secretary_until: Day | None = None  # 任职(驻村)结束日期
 
 
 Stage = Literal["整顿中", "已转化", "巩固提升", "重新整顿", "反弹"]
@@ -528,6 +548,13 @@ def ledger_findings(
             out.append(Finding(("categories", i), f"类型 {code} 不在类型目录中",
                                f"可用的类型：{_catalog_list(catalog)}"))
     future(("designated_on",), ledger.designated_on)
+    duty = ledger.responsibility
+    if duty.first_secretary_since is not None:
+        future(("responsibility", "first_secretary_since"), duty.first_secretary_since)
+    service = rules.service_refusal(duty.first_secretary_since, duty.first_secretary_until)
+    if service is not None:
+        out.append(Finding(("responsibility", "first_secretary_until"), service.message,
+                           service.hint))
 
     seen: dict[int, int] = {}
     for pi, problem in enumerate(ledger.problems):
@@ -546,6 +573,11 @@ def ledger_findings(
         if problem.due < problem.found_on:
             out.append(Finding((*base, "due"),
                                f"整改时限 {problem.due} 早于发现日期 {problem.found_on}"))
+        for mi, measure in enumerate(problem.measures):
+            if isinstance(measure, Measure) and measure.due is not None \
+                    and measure.due < problem.found_on:
+                out.append(Finding((*base, "measures", mi, "due"),
+                                   f"措施时限 {measure.due} 早于发现日期 {problem.found_on}"))
         last_step: date | None = None
         for si, step in enumerate(problem.steps):
             spath: Path = (*base, "steps", si, "on")

@@ -249,3 +249,14 @@ def forces_incomplete(assigned: dict[str, object]) -> list[str]:
     designated organization has none)."""
     missing = missing_forces(assigned)
     return missing if len(missing) < len(FORCES) else []
+
+
+# --------------------------------------------------------------------------- 责任清单
+
+
+def service_refusal(since: date | None, until: date | None) -> Refusal | None:
+    """第一书记's dates of service: the end is not before the start."""
+    if since is not None and until is not None and until < since:
+        return Refusal(f"第一书记驻村结束日期 {until} 早于起始日期 {since}",
+                       "请核对 --first-secretary-since 和 --first-secretary-until")
+    return None
