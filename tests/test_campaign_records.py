@@ -439,3 +439,76 @@ def test_a_measure_may_carry_its_owner_and_deadline(chengdong: Run, root: Path) 
     result: Any = chengdong("check")
     assert result.exit_code == 1
     assert "整改措施第2项·整改时限：措施时限 2026-03-01 早于发现日期 2026-03-10" in result.stdout
+
+
+# --------------------------------------------------------------------------- 整改通知书 / 督办单
+
+NOTICE = ("notice", "issue", "城东社区", "整改进度滞后，限期整改", "--number", "示组督〔2026〕3号",
+          "--kind", "督办单", "--reply-by", "2026-10-31", "--on", "2026-10-20")
+
+
+def test_a_notice_is_issued_and_its_reply_recorded(chengdong: Run, root: Path) -> None:
+    ok(chengdong(*FORCES))
+    before = head(root)
+    issued = as_json(chengdong, *NOTICE)
+    assert issued["reply_by"] == "2026-10-31"
+    assert_one_commit(root, before, action="notice", ref="chengdong",
+                      summary="督办单 示组督〔2026〕3号", files=["ledgers/chengdong.yaml"])
+    assert ledger_data(root)["notices"] == [
+        {"number": "示组督〔2026〕3号", "kind": "督办单", "on": "2026-10-20",
+         "reply_by": "2026-10-31", "text": "整改进度滞后，限期整改"}]
+    assert board_row(chengdong, "--as-of", "2026-10-31")["marks"] == []
+    assert board_row(chengdong)["marks"] == ["通知书逾期未回复"]
+    november = as_json(chengdong, "bulletin", "--month", "2026-11")
+    assert [(r["number"], r["days_overdue"]) for r in november["notices_unanswered"]] == [
+        ("示组督〔2026〕3号", 30)]
+    assert "以下1份整改通知书（督办单）超过回复期限未回复：城关镇城东社区（示组督〔2026〕3号，" \
+           "限2026年10月31日前回复）。" in ok(chengdong("bulletin", "--month", "2026-11"))
+    before = head(root)
+    said = ok(chengdong("notice", "reply", "chengdong", "示组督〔2026〕3号", "已制定整改方案",
+                        "--on", "2026-11-05"))
+    assert said.startswith("已记录 城东社区 对 示组督〔2026〕3号 的回复（2026-11-05），已超过回复期限")
+    assert_one_commit(root, before, action="notice-reply", ref="chengdong",
+                      summary="示组督〔2026〕3号 回复", files=["ledgers/chengdong.yaml"])
+    assert ledger_data(root)["notices"][0]["reply"] == {"on": "2026-11-05", "text": "已制定整改方案"}
+    assert board_row(chengdong)["marks"] == []
+    assert as_json(chengdong, "bulletin", "--month", "2026-11")["notices_unanswered"] == []
+    findings = json.loads(chengdong("audit", "--json").stdout)["findings"]  # type: ignore[attr-defined]
+    assert [f for f in findings if f["serious"]] == []
+    assert "提醒" not in ok(chengdong("check"))
+
+
+@pytest.mark.parametrize(("args", "fragments"), [
+    (["--kind", "通报"], ["类别“通报”不对", "整改通知书、督办单"]),
+    (["--reply-by", "2026-10-19"], ["回复期限 2026-10-19 早于发出日期 2026-10-20"]),
+    (["--number", " "], ["文号不能为空"]),
+    (["--on", "2026-11-22"], ["发出日期 2026-11-22 晚于今天"]),
+], ids=["kind", "reply-before", "no-number", "future"])
+def test_notice_refusals(chengdong: Run, root: Path, args: list[str],
+                         fragments: list[str]) -> None:
+    words = list(NOTICE)
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        words[words.index(flag) + 1] = value
+    refused(chengdong, root, words, fragments)
+
+
+def test_reply_refusals(chengdong: Run, root: Path) -> None:
+    ok(chengdong(*NOTICE))
+    refused(chengdong, root, [*NOTICE[:-2], "--on", "2026-10-21"],
+            ["文号“示组督〔2026〕3号”已经用过（一个文号只对应一份通知书）"])
+    refused(chengdong, root, ["notice", "reply", "chengdong", "示组督〔2026〕9号", "已整改"],
+            ["城东社区（chengdong）没有文号为“示组督〔2026〕9号”的通知书", "示组督〔2026〕3号"])
+    refused(chengdong, root, ["notice", "reply", "chengdong", "示组督〔2026〕3号", "已整改",
+                              "--on", "2026-10-19"],
+            ["回复日期 2026-10-19 早于通知书发出日期 2026-10-20"])
+    ok(chengdong("notice", "reply", "chengdong", "示组督〔2026〕3号", "已整改", "--on", "2026-10-25"))
+    refused(chengdong, root, ["notice", "reply", "chengdong", "示组督〔2026〕3号", "再次回复"],
+            ["示组督〔2026〕3号 已于 2026-10-25 回复，不能重复记录回复"])
+
+
+def test_show_lists_notices_and_the_stage_of_acceptances(chengdong: Run) -> None:
+    ok(chengdong(*NOTICE))
+    ok(chengdong(*CHECK, "--grade", "基本合格"))
+    shown = ok(chengdong("show", "chengdong"))
+    assert "整改通知书、督办单" in shown and "未回复" in shown and "示组督〔2026〕3号" in shown
+    assert "初验基本合格" in shown

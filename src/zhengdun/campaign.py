@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from zhengdun import rules, store
+from zhengdun.errors import UserError
 from zhengdun.ledger import (
     Receipt,
     _check_day,
@@ -21,9 +22,9 @@ from zhengdun.ledger import (
     _refuse,
     _replace_problem,
 )
-from zhengdun.model import Extension, Ledger
+from zhengdun.model import NOTICE_KINDS, Extension, Ledger, Notice, Reply
 from zhengdun.wording import typed_name
-from zhengdun.workspace import Workspace
+from zhengdun.workspace import Workspace, resolve_org
 
 
 def extend_problem(ws: Workspace, ref: str, to: date, reason: str, approved_by: str,
@@ -55,3 +56,59 @@ def extend_problem(ws: Workspace, ref: str, to: date, reason: str, approved_by: 
                    f"第 {len(extended.extensions)} 次延期）",
                    {"to": to.isoformat(), "due": extended.due.isoformat(),
                     "extensions": len(extended.extensions)})
+
+
+def issue_notice(ws: Workspace, org: str, number: str, kind: str, reply_by: date, text: str,
+                 on: date | None = None) -> Receipt:
+    """整改通知书 / 督办单: issue a notice to an organization, with its 文号 and reply deadline."""
+    slug = resolve_org(ws, org)
+    _refuse(rules.choice_refusal(kind, NOTICE_KINDS, "类别"))
+    number = typed_name(number)
+    _nonempty(number, "文号")
+    _nonempty(text, "内容")
+    day = on or ws.today()
+    _check_day(ws, day, "发出日期")
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        _refuse(rules.notice_refusal(number, day, reply_by, [n.number for n in ledger.notices]))
+        notice = Notice(number=number, kind=kind, on=day, reply_by=reply_by, text=text)
+        new = ledger.model_copy(update={"notices": [*ledger.notices, notice]})
+        return new, [store.Append((), "notices", notice.to_data(),
+                                  [n.to_data() for n in new.notices])]
+
+    commit, new = _record(ws, slug, "notice", slug, f"{kind} {number}", change)
+    return Receipt("notice", slug, commit,
+                   f"已向 {new.name} 发出{kind} {number}（{day}，限 {reply_by} 前回复）",
+                   {"number": number, "reply_by": reply_by.isoformat()})
+
+
+def record_reply(ws: Workspace, org: str, number: str, text: str,
+                 on: date | None = None) -> Receipt:
+    """The reply to a 整改通知书 / 督办单 issued to the organization."""
+    slug = resolve_org(ws, org)
+    number = typed_name(number)
+    _nonempty(text, "回复内容")
+    day = on or ws.today()
+    _check_day(ws, day, "回复日期")
+
+    def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
+        found = [i for i, n in enumerate(ledger.notices) if n.number == number]
+        if not found:
+            known = "、".join(n.number for n in ledger.notices) or "（还没有发出通知书）"
+            raise UserError(f"{ledger.name}（{slug}）没有文号为“{number}”的通知书",
+                            f"已发出的文号：{known}")
+        index = found[0]
+        notice = ledger.notices[index]
+        _refuse(rules.reply_refusal(number, day, notice.on,
+                                    notice.reply.on if notice.reply is not None else None))
+        reply = Reply(on=day, text=text)
+        notices = list(ledger.notices)
+        notices[index] = notice.model_copy(update={"reply": reply})
+        new = ledger.model_copy(update={"notices": notices})
+        return new, [store.Set(("notices", index), "reply", reply.to_data())]
+
+    commit, new = _record(ws, slug, "notice-reply", slug, f"{number} 回复", change)
+    late = new.notices[[n.number for n in new.notices].index(number)].reply_by < day
+    return Receipt("notice-reply", slug, commit,
+                   f"已记录 {new.name} 对 {number} 的回复（{day}）" + ("，已超过回复期限" if late else ""),
+                   {"number": number, "late": late})

@@ -20,6 +20,7 @@ SERIOUS = frozenset({
     "org_removed", "problem_removed", "step_removed", "step_altered", "closure_removed",
     "closure_altered", "reopen_removed", "reopen_altered", "visit_removed", "visit_altered",
     "acceptance_removed", "acceptance_altered", "extension_removed", "extension_altered",
+    "notice_removed", "notice_altered", "reply_removed", "reply_altered",
 })
 
 KIND_LABELS = {
@@ -48,6 +49,12 @@ KIND_LABELS = {
     "extension_added": "延期",
     "extension_removed": "延期记录被删除",
     "extension_altered": "延期记录被改动",
+    "notice_added": "整改通知书",
+    "notice_removed": "整改通知书记录被删除",
+    "notice_altered": "整改通知书记录被改动",
+    "replied": "通知书回复",
+    "reply_removed": "通知书回复被删除",
+    "reply_altered": "通知书回复被改动",
 }
 
 
@@ -196,7 +203,7 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
         assert new is not None
         out = [Change("org_added", org, event_date=new.designated_on, text=new.name)]
         out += ledger_changes(org, new.model_copy(update={
-            "problems": [], "visits": [], "acceptances": []}), new)
+            "problems": [], "visits": [], "acceptances": [], "notices": []}), new)
         return out
     if new is None:
         return [Change("org_removed", org, event_date=old.designated_on, text=old.name)]
@@ -228,6 +235,36 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
                      lambda v: f"{v.kind} {v.by}：{v.text}")
     out += _sequence("acceptance", org, None, old.acceptances, new.acceptances,
                      lambda a: f"{a.grade}（{a.by}）")
+    out += _notice_changes(org, old, new)
+    return out
+
+
+def _notice_changes(org: str, old: Ledger, new: Ledger) -> list[Change]:
+    """Notices by position, as closures: a reply recorded later is no alteration."""
+    out = []
+    for index, notice in enumerate(old.notices):
+        if index >= len(new.notices):
+            out.append(Change("notice_removed", org, event_date=notice.on,
+                              text=f"{notice.kind} {notice.number}"))
+            continue
+        later = new.notices[index]
+        if notice.model_copy(update={"reply": None}) != later.model_copy(update={"reply": None}):
+            out.append(Change("notice_altered", org, event_date=notice.on,
+                              text=f"{notice.kind} {notice.number} → {later.kind} {later.number}"))
+        if notice.reply is not None and later.reply is None:
+            out.append(Change("reply_removed", org, event_date=notice.reply.on,
+                              text=f"{notice.number}：{notice.reply.text}"))
+        elif notice.reply is not None and later.reply != notice.reply:
+            out.append(Change("reply_altered", org, event_date=notice.reply.on,
+                              text=f"{notice.number}：{notice.reply.text}"))
+    for index, notice in enumerate(new.notices):
+        was = old.notices[index] if index < len(old.notices) else None
+        if was is None:
+            out.append(Change("notice_added", org, event_date=notice.on,
+                              text=f"{notice.kind} {notice.number}：{notice.text}"))
+        if notice.reply is not None and (was is None or was.reply is None):
+            out.append(Change("replied", org, event_date=notice.reply.on,
+                              text=f"{notice.number}：{notice.reply.text}"))
     return out
 
 

@@ -1018,6 +1018,58 @@ def extend(
                          _day(on, "--on")), as_json)
 
 
+notice_app = typer.Typer(help="整改通知书、督办单：发出（文号、回复期限）和记录回复。",
+                         no_args_is_help=True)
+app.add_typer(notice_app, name="notice")
+
+
+@notice_app.command("issue")
+@guarded
+def notice_issue(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org,
+                                       help="名称、拼音简称或其开头部分", show_default=False)],
+    text: Annotated[str, typer.Argument(metavar="内容", help="存在的问题和整改要求",
+                                        show_default=False)],
+    number: Annotated[str, typer.Option("--number", metavar="文号", help="文号，如 示组督〔2026〕3号")],
+    reply_by: Annotated[str, typer.Option("--reply-by", metavar="日期",
+                                          help="回复期限 YYYY-MM-DD")],
+    kind: Annotated[str, typer.Option("--kind", metavar="类别",
+                                      help="整改通知书 或 督办单")] = "整改通知书",
+    on: Annotated[str | None, typer.Option(
+        "--on", metavar="日期", help="发出日期 YYYY-MM-DD（默认今天）", show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """向村(社区)发出整改通知书或督办单，写明文号和回复期限；逾期未回复的在挂图作战表上提醒。
+
+    例：zhengdun notice issue 马家坪村 "整改进度滞后，限期整改" --number "示组督〔2026〕3号" --kind 督办单 --reply-by 2026-11-30
+    """
+    from zhengdun.campaign import issue_notice
+
+    _said(issue_notice(_workspace(), org, number, kind, _required_day(reply_by, "--reply-by"),
+                       text, _day(on, "--on")), as_json)
+
+
+@notice_app.command("reply")
+@guarded
+def notice_reply(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org,
+                                       help="名称、拼音简称或其开头部分", show_default=False)],
+    number: Annotated[str, typer.Argument(metavar="文号", help="所回复通知书的文号",
+                                          show_default=False)],
+    text: Annotated[str, typer.Argument(metavar="内容", help="回复的整改情况", show_default=False)],
+    on: Annotated[str | None, typer.Option(
+        "--on", metavar="日期", help="回复日期 YYYY-MM-DD（默认今天）", show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """记录村(社区)对整改通知书或督办单的回复。
+
+    例：zhengdun notice reply 马家坪村 "示组督〔2026〕3号" "已召开专题会议，制定整改方案" --on 2026-11-28
+    """
+    from zhengdun.campaign import record_reply
+
+    _said(record_reply(_workspace(), org, number, text, _day(on, "--on")), as_json)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point."""
     app(argv, prog_name="zhengdun")

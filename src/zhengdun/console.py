@@ -271,8 +271,20 @@ def _ledger_lines(out: Console, data: dict[str, Any]) -> None:
             table.add_column(header, overflow="fold")
         for item in data["acceptances"]:
             score = item.get("score")
-            table.add_row(item["on"], item["by"], item["grade"],
+            grade = f"{item['stage']}{item['grade']}" if item.get("stage") else item["grade"]
+            table.add_row(item["on"], item["by"], grade,
                           "" if score is None else f"{score:g}", item.get("note") or "")
+        out.print(table)
+    if data.get("notices"):
+        out.print()
+        table = _table("整改通知书、督办单")
+        for header in ("发出日期", "文号", "类别", "内容", "回复期限", "回复"):
+            table.add_column(header, overflow="fold")
+        for notice in data["notices"]:
+            reply = notice.get("reply")
+            table.add_row(notice["on"], notice["number"], notice["kind"], notice["text"],
+                          notice["reply_by"],
+                          f"{reply['on']} {reply['text']}" if reply else "未回复")
         out.print(table)
 
 

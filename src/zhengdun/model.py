@@ -111,6 +111,10 @@ FIELD_LABELS: dict[str, str] = {
     "consolidation": "巩固期",
     "period_months": "巩固期月数",
     "review_months": "回头看间隔月数",
+    "notices": "整改通知书和督办单",
+    "number": "文号",
+    "reply_by": "回复期限",
+    "reply": "回复",
 }
 
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -345,6 +349,32 @@ class Acceptance(Record):
         return self.stage, self.grade
 
 
+NOTICE_KINDS = ("整改通知书", "督办单")
+
+
+class Reply(Record):
+    """The organization's (or its township's) reply to a notice."""
+
+    on: Day
+    text: Text
+
+
+class Notice(Record):
+    """整改通知书 / 督办单 issued to the organization, with its 文号 and reply deadline."""
+
+    number: Text  # 文号
+    kind: Literal["整改通知书", "督办单"]
+    on: Day
+    reply_by: Day
+    text: Text
+    reply: Reply | None = None
+
+    def awaits_reply_on(self, day: date) -> bool:
+        """逾期未回复: issued by ``day``, its reply deadline before ``day``, no reply by then."""
+        replied = self.reply is not None and self.reply.on <= day
+        return self.on <= day and self.reply_by < day and not replied
+
+
 class Responsibility(Record):
     """责任清单: the "四个一" forces assigned to one organization."""
 
@@ -376,6 +406,7 @@ class Ledger(Record):
     problems: list[Problem] = Field(default_factory=list)
     visits: list[Visit] = Field(default_factory=list)
     acceptances: list[Acceptance] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
 
     def problem(self, pid: int) -> Problem | None:
         """The problem numbered ``pid``, if any."""
@@ -623,6 +654,21 @@ def ledger_findings(
                                    refusal.message, refusal.hint))
             deadline = max(deadline, extension.to)
 
+    issued: set[str] = set()
+    for ni, notice in enumerate(ledger.notices):
+        npath: Path = ("notices", ni)
+        future((*npath, "on"), notice.on)
+        refusal = rules.notice_refusal(notice.number, notice.on, notice.reply_by, issued)
+        if refusal is not None:
+            out.append(Finding((*npath, "number" if notice.number in issued else "reply_by"),
+                               refusal.message, refusal.hint))
+        issued.add(notice.number)
+        if notice.reply is not None:
+            future((*npath, "reply", "on"), notice.reply.on)
+            replied = rules.reply_refusal(notice.number, notice.reply.on, notice.on, None)
+            if replied is not None:
+                out.append(Finding((*npath, "reply", "on"), replied.message, replied.hint))
+
     for vi, visit in enumerate(ledger.visits):
         future(("visits", vi, "on"), visit.on)
         evidence(("visits", vi), visit.evidence)
@@ -695,6 +741,10 @@ def latest_date(ledger: Ledger) -> date | None:
                 dates.append(closure.reopened.on)
         dates += [e.on for e in problem.extensions]
     dates += [v.on for v in ledger.visits] + [a.on for a in ledger.acceptances]
+    for notice in ledger.notices:
+        dates.append(notice.on)
+        if notice.reply is not None:
+            dates.append(notice.reply.on)
     return max(dates)
 
 

@@ -101,6 +101,7 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
     extended_rows: list[dict[str, Any]] = []
     redo_rows: list[dict[str, Any]] = []
     review_rows: list[dict[str, Any]] = []
+    unanswered_rows: list[dict[str, Any]] = []
     before = month.first - timedelta(days=1)
     for item in sorted(items, key=lambda i: (name_key(i.ledger.township), i.ledger.name)):
         ledger = item.ledger
@@ -134,6 +135,12 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
             review_rows.append({**org_row, "converted_on": converted and converted.isoformat(),
                                 "review_due": review_due.isoformat(),
                                 "days_overdue": (end - review_due).days})
+        for notice in ledger.notices:
+            if notice.awaits_reply_on(end):
+                unanswered_rows.append({**org_row, "number": notice.number, "kind": notice.kind,
+                                        "on": notice.on.isoformat(),
+                                        "reply_by": notice.reply_by.isoformat(),
+                                        "days_overdue": (end - notice.reply_by).days})
         for acceptance in ledger.acceptances:
             if acceptance.on in month:
                 totals["accepted_in_month"] += 1
@@ -223,6 +230,8 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         "accepted_in_month": accepted_rows,
         "extended": extended_rows,
         "redo": sorted(redo_rows, key=lambda r: (r["redo_by"], r["township"], r["org_name"])),
+        "notices_unanswered": sorted(unanswered_rows, key=lambda r: (-r["days_overdue"],
+                                                                     r["township"], r["number"])),
         "reviews_overdue": sorted(review_rows, key=lambda r: (-r["days_overdue"], r["township"],
                                                               r["org_name"])),
         "stalled": stalled,
@@ -271,6 +280,8 @@ def board_marks(ledger: Ledger, day: date, review_due: date | None,
         marks.append("避重就轻")
     if rules.missing_forces(ledger.responsibility.to_data()):
         marks.append("四个一不全")
+    if any(n.awaits_reply_on(day) for n in ledger.notices):
+        marks.append("通知书逾期未回复")
     return marks
 
 

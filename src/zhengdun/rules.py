@@ -260,3 +260,28 @@ def service_refusal(since: date | None, until: date | None) -> Refusal | None:
         return Refusal(f"第一书记驻村结束日期 {until} 早于起始日期 {since}",
                        "请核对 --first-secretary-since 和 --first-secretary-until")
     return None
+
+
+# --------------------------------------------------------------------------- 整改通知书 / 督办单
+
+
+def notice_refusal(number: str, on: date, reply_by: date,
+                   issued: set[str] | Sequence[str]) -> Refusal | None:
+    """A notice with 文号 ``number`` issued on ``on``, reply due ``reply_by``; ``issued``: the
+    文号 already issued to the same organization (a 文号 names one document)."""
+    if number in issued:
+        return Refusal(f"文号“{number}”已经用过（一个文号只对应一份通知书）",
+                       "请核对 --number；回复请用 zhengdun notice reply")
+    if reply_by < on:
+        return Refusal(f"回复期限 {reply_by} 早于发出日期 {on}", "请核对 --reply-by")
+    return None
+
+
+def reply_refusal(number: str, day: date, issued_on: date,
+                  replied_on: date | None) -> Refusal | None:
+    """The reply to notice ``number`` on ``day``; ``replied_on``: an earlier reply's day."""
+    if replied_on is not None:
+        return Refusal(f"{number} 已于 {replied_on} 回复，不能重复记录回复")
+    if day < issued_on:
+        return Refusal(f"回复日期 {day} 早于通知书发出日期 {issued_on}", "请核对 --on")
+    return None
