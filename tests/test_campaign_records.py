@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Run
+from conftest import Run, git
 from test_cli_errors import refused
 from test_cli_record import assert_one_commit, head, ledger_data, ok
 
@@ -512,3 +512,17 @@ def test_show_lists_notices_and_the_stage_of_acceptances(chengdong: Run) -> None
     shown = ok(chengdong("show", "chengdong"))
     assert "整改通知书、督办单" in shown and "未回复" in shown and "示组督〔2026〕3号" in shown
     assert "初验基本合格" in shown
+
+
+def test_check_reminds_of_a_due_changed_by_hand_before_it_is_recorded(
+        chengdong: Run, root: Path) -> None:
+    path = root / "ledgers" / "chengdong.yaml"
+    path.write_text(path.read_text("utf-8").replace("due: 2026-06-30", "due: 2026-12-31"),
+                    "utf-8")
+    result: Any = chengdong("check")
+    assert result.exit_code == 0
+    assert ("提醒：问题清单第1项·整改时限：问题信息变更 chengdong/1：整改时限 2026-06-30 → 2026-12-31："
+            "整改时限被手工修改，记录后将是审计发现的问题") in result.stdout
+    assert "延期请用 zhengdun extend chengdong/1" in result.stdout
+    git(root, "checkout", "--", "ledgers/chengdong.yaml")
+    assert "整改时限被手工修改" not in ok(chengdong("check"))

@@ -6,8 +6,11 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from zhengdun import history, store
 from zhengdun.cache import Verdicts, blob_id, save_evidence_index
+from zhengdun.changes import is_due_edit, ledger_changes
 from zhengdun.errors import UserError
 from zhengdun.housekeeping import reasons
 from zhengdun.model import (
@@ -75,6 +78,7 @@ def check_workspace(root: Path) -> CheckReport:
     names: dict[str, str | None] = {}  # file → organization name, of the files read so far
     evidence: dict[str, list[str]] = {}  # what the findings of each ledger text depend on
     ledgers_dir = root / LEDGERS
+    read: dict[str, tuple[store.Document, Ledger]] = {}  # the ledgers that could be read
     for path in store.iter_ledger_paths(ledgers_dir):
         display = path.relative_to(root).as_posix()
         report.files += 1
@@ -88,6 +92,8 @@ def check_workspace(root: Path) -> CheckReport:
             continue
         ledger, found = validate(doc, Ledger, display)
         report.findings += found
+        if ledger is not None:
+            read[display] = (doc, ledger)
         blob = blob_id(doc.raw)
         if ledger is None or ws is None:
             evidence[blob] = []  # no rule ran: no evidence was looked at
@@ -136,6 +142,11 @@ def check_workspace(root: Path) -> CheckReport:
                                            f"读不了 git 中的历史，不能确认台账已经记录：{exc.message}",
                                            exc.hint))
         report.uncommitted = [s.path for s in pending]
+        edited = [s.path for s in pending if s.path in read and not s.untracked
+                  and s.code[0] != "A" and "D" not in s.code]
+        if edited:
+            with contextlib.suppress(UserError):
+                report.findings += due_edits(root, edited, read)
         report.new_files = [s.path for s in pending if s.untracked or s.code[0] == "A"]
         with contextlib.suppress(UserError):
             report.renamed = renamed_ledgers(root, pending)
@@ -150,6 +161,33 @@ def check_workspace(root: Path) -> CheckReport:
         with contextlib.suppress(UserError):
             report.maintenance = reasons(root)
     return report
+
+
+def due_edits(root: Path, edited: list[str],
+              read: dict[str, tuple[store.Document, Ledger]]) -> list[Located]:
+    """A problem's 整改时限 changed by hand since the last commit (the cheap half of what
+    ``audit`` reports for every commit): a reminder that 延期 is ``zhengdun extend``."""
+    blobs = history.tree_files(root, history.head_commit(root), LEDGERS)
+    raw = history.read_blobs(root, [blobs[p] for p in edited if p in blobs])
+    out: list[Located] = []
+    for rel in edited:
+        committed = raw.get(blobs.get(rel, ""))
+        if committed is None:
+            continue
+        try:
+            text, _bom, _nl = store.decode(committed, rel)
+            old = Ledger.model_validate(store.parse(text).data)
+        except (UserError, ValidationError):
+            continue
+        doc, new = read[rel]
+        found = [Finding(("problems", new.problem_index(c.problem), "due"),
+                         f"{c.describe()}：整改时限被手工修改，记录后将是审计发现的问题",
+                         f"延期请用 zhengdun extend {c.ref} --to 日期 --reason 理由 --approved-by 批准人；"
+                         f"改回原时限可运行 git checkout -- {rel}", "warning")
+                 for c in ledger_changes(Path(rel).stem, old, new)
+                 if is_due_edit(c) and c.problem is not None]
+        out += locate(doc, rel, found)
+    return out
 
 
 def judge(root: Path, config_doc: store.Document, doc: store.Document) -> bool:
