@@ -9,6 +9,8 @@ checked to leave files, index and history exactly as they were.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 from conftest import Run, git
 from test_cli_errors import refused
 from test_cli_record import assert_one_commit, head, ledger_data, ok
+from test_readme import block, commands, run_block
 
 
 @pytest.fixture
@@ -526,3 +529,26 @@ def test_check_reminds_of_a_due_changed_by_hand_before_it_is_recorded(
     assert "延期请用 zhengdun extend chengdong/1" in result.stdout
     git(root, "checkout", "--", "ledgers/chengdong.yaml")
     assert "整改时限被手工修改" not in ok(chengdong("check"))
+
+
+# --------------------------------------------------------------------------- README
+
+
+def test_readme_campaign_block_runs(tmp_path: Path, demo_county: Path) -> None:
+    """README's 延期、验收、巩固期与督办 block, in a copy of the demo county: each command one
+    commit, and the board and the bulletin say what it recorded."""
+    shutil.copytree(demo_county, tmp_path / "演示县", symlinks=True)
+    code = block("campaign")
+    recording = [c for c in commands(code) if c.split()[1] not in ("board", "bulletin")
+                 and not c.startswith("cd ")]
+    result = run_block(code, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = subprocess.run(["git", "log", f"-{len(recording)}", "--format=%s"],
+                         cwd=tmp_path / "演示县", capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert [line.split()[0] for line in reversed(log)] == [
+        "extend", "accept", "accept", "visit", "reopen", "notice"]
+    assert "反弹" in result.stdout and "整顿中·通知书逾期未回复" in result.stdout
+    assert "经批准延期的问题1个" in result.stdout
+    assert "转化后又出现反弹1个" in result.stdout
+    assert "以下1份整改通知书（督办单）超过回复期限未回复：柳林乡马家坪村" in result.stdout
