@@ -552,3 +552,50 @@ def test_readme_campaign_block_runs(tmp_path: Path, demo_county: Path) -> None:
     assert "经批准延期的问题1个" in result.stdout
     assert "转化后又出现反弹1个" in result.stdout
     assert "以下1份整改通知书（督办单）超过回复期限未回复：柳林乡马家坪村" in result.stdout
+
+
+# --------------------------------------------------------------------------- the rules, plain
+
+
+def test_is_converted_reads_the_county_reviews_only() -> None:
+    from zhengdun.rules import is_converted, org_stage
+
+    assert not is_converted([])
+    assert not is_converted([("初验", "合格")])
+    assert is_converted([("初验", "合格"), ("复核", "合格")])
+    assert is_converted([(None, "合格")])  # v1: the county's verdict
+    assert not is_converted([("复核", "合格"), ("复核", "不合格")])
+    assert is_converted([("复核", "合格"), ("初验", "不合格")])  # a later 初验 changes nothing
+    assert org_stage([("复核", "合格")], relapsed=True) == "反弹"
+    assert org_stage([("复核", "基本合格")], relapsed=True) == "巩固提升"
+    assert org_stage([("初验", "合格")], relapsed=False) == "整顿中"
+
+
+def test_months_and_the_review_rhythm() -> None:
+    from datetime import date
+
+    from zhengdun.rules import add_months, review_due
+
+    assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert add_months(date(2024, 2, 29), 12) == date(2025, 2, 28)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
+    converted = date(2026, 9, 20)
+    assert review_due(converted, [], 12, 3) == date(2026, 12, 20)
+    assert review_due(converted, [date(2026, 11, 1)], 12, 3) == date(2027, 2, 1)
+    assert review_due(converted, [date(2027, 7, 1)], 12, 3) is None  # 2027-10-01 > 2027-09-20
+    assert review_due(converted, [date(2027, 6, 20)], 12, 3) == date(2027, 9, 20)  # the last day
+
+
+def test_the_seed_rules() -> None:
+    from zhengdun.rules import evasive_categories, forces_incomplete, missing_forces
+
+    assert evasive_categories(["2", "10"], []) == []  # no problem list yet
+    assert evasive_categories(["2", "10"], ["2", "7"]) == ["10"]
+    assert missing_forces({}) == ["包联县级领导", "包村乡镇领导", "第一书记", "结对帮扶单位"]
+    assert forces_incomplete({}) == []
+    assert forces_incomplete({"first_secretary": "赵六", "paired_units": []}) == [
+        "包联县级领导", "包村乡镇领导", "结对帮扶单位"]
+    full = {"county_leader": "张三", "township_lead": "李四", "first_secretary": "赵六",
+            "paired_units": ["县住建局"]}
+    assert missing_forces(full) == [] and forces_incomplete(full) == []
