@@ -767,8 +767,8 @@ def test_readme_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-03-15T09:00:00+08:00")
     ok(run("org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
            "--designated", "2026-03-15", "--category", "10"))
-    ok(run("org", "set", "城东社区", "--county-leader", "张三", "--first-secretary", "赵六",
-           "--paired-unit", "县住建局"))
+    ok(run("org", "set", "城东社区", "--county-leader", "张三", "--township-lead", "李四",
+           "--first-secretary", "赵六", "--paired-unit", "县住建局"))
     out = ok(run("add", "城东社区", "小区停车位不足，居民反映近两年未解决", "--category", "10",
                  "--source", "群众反映", "--found", "2026-03-10", "--due", "2026-06-30",
                  "--owner", "王五", "--measure", "协调物业新增停车位"))
@@ -794,6 +794,7 @@ designations:
       - "10"
     responsibility:
       county_leader: 张三
+      township_lead: 李四
       first_secretary: 赵六
       paired_units:
         - 县住建局
@@ -831,7 +832,7 @@ visits:
         "close chengdong/1: 新增停车位120个",
         "step chengdong/1: 召开居民议事会，确定改造方案",
         "add chengdong/1: 小区停车位不足，居民反映近两年未解决",
-        "org-set chengdong: 包联县级领导、第一书记、结对帮扶单位",
+        "org-set chengdong: 包联县级领导、包村乡镇领导、第一书记、结对帮扶单位",
         "org-add chengdong: 城东社区",
         "init workspace: 示范县软弱涣散基层党组织整顿台账",
     ]
@@ -851,7 +852,7 @@ visits:
 
     shown = ok(run("show", "城东社区"))
     assert "城东社区（chengdong）" in shown
-    assert "责任清单：包联县级领导：张三；第一书记：赵六；结对帮扶单位：县住建局" in shown
+    assert "责任清单：包联县级领导：张三；包村乡镇领导：李四；第一书记：赵六；结对帮扶单位：县住建局" in shown
     assert "chengdong/1  小区停车位不足，居民反映近两年未解决" in shown
     assert "反弹，逾期 144 天" in shown
     assert "2026-04-02  进展：召开居民议事会，确定改造方案" in shown

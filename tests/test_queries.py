@@ -126,7 +126,8 @@ def test_list_json_row(county: Run) -> None:
         "ref": "xiguan/2", "org": "xiguan", "org_name": "西关村", "township": "城关镇",
         "id": 2, "title": "群众意见大", "category": "10",
         "category_name": "党组织服务意识差、服务能力弱、群众意见大", "source": None,
-        "owner": "李四", "found_on": "2026-04-01", "due": "2026-07-31", "state": "reopened",
+        "owner": "李四", "found_on": "2026-04-01", "due": "2026-07-31",
+        "deadline": "2026-07-31", "extensions": 0, "state": "reopened",
         "state_label": "反弹", "closed_on": None, "overdue": True, "days_overdue": 113,
         "steps": 0, "last_step": None,
     }

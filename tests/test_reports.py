@@ -410,7 +410,9 @@ def test_tiny_county_october_numbers(tiny: Run) -> None:
     assert data["totals"] == {
         "organizations": 4, "villages": 2, "communities": 2, "problems": 8, "closed": 2,
         "open": 6, "overdue": 3, "registered_in_month": 2, "closed_in_month": 2,
-        "reopened_in_month": 1, "transformed": 0, "accepted_in_month": 0, "rate": 25.0}
+        "reopened_in_month": 1, "transformed": 0, "accepted_in_month": 0, "rate": 25.0,
+        "extended": 0, "extended_in_month": 0, "relapsed": 0, "redo": 0, "redo_overdue": 0,
+        "reviews_overdue": 0}
     assert [(r["ref"], r["days_overdue"]) for r in data["overdue"]] == [
         ("nanshequ/1", 16), ("beishequ/1", 6), ("dongcun/2", 1)]
     assert [(r["ref"], r["closed_on"]) for r in data["closed_in_month"]] == [

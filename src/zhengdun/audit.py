@@ -26,7 +26,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from zhengdun import cache, history, store
-from zhengdun.changes import Change, ledger_changes
+from zhengdun.changes import Change, is_due_edit, ledger_changes
 from zhengdun.errors import UserError
 from zhengdun.model import Ledger
 from zhengdun.place import CONFIG_NAME, EVIDENCE, LEDGERS
@@ -55,6 +55,7 @@ LABELS = {
     "no_verifier": "销号未写明验收人",
     "closure_before_step": "销号早于整改进展",
     "unreadable": "无法读取的版本",
+    "due_edited": "整改时限被手工修改",
 }
 
 #: Configuration keys whose change makes the audit's rules looser: +1 when a larger value is
@@ -361,6 +362,13 @@ def _ledger_file(commit: history.Commit, file: history.FileChange, versions: _Ve
             kind = "altered" if change.kind.endswith("_altered") else "removed"
             findings.append(Finding(kind, True, change.describe(), change.ref, **_at(commit),
                                     before=_plain(change.before), after=_plain(change.after)))
+        elif is_due_edit(change) and not undo:
+            # zhengdun's own commands never touch ``due`` (延期 is a record of its own)
+            findings.append(Finding(
+                "due_edited", True,
+                f"{change.describe()}：整改时限被直接改动，而不是经批准延期（zhengdun extend），"
+                "原时限下的逾期因此不再显示", change.ref, **_at(commit),
+                before=_plain(change.before), after=_plain(change.after)))
         elif days := late_entry(change, recorded, limit):
             findings.append(Finding(
                 "backfill", False,

@@ -27,7 +27,7 @@ CLASSES: dict[str, str] = {
 def converted_in(ledger: Ledger, round_name: str) -> bool:
     """Whether the organization was converted (已转化) in ``round_name``."""
     view = ledger.in_round(round_name)
-    return rules.is_converted([a.to_data() for a in view.acceptances])
+    return rules.is_converted([a.verdict() for a in view.acceptances])
 
 
 def classify(ledger: Ledger, rounds: list[str]) -> str:

@@ -19,7 +19,8 @@ from zhengdun.model import FIELD_LABELS, Ledger, Problem
 SERIOUS = frozenset({
     "org_removed", "problem_removed", "step_removed", "step_altered", "closure_removed",
     "closure_altered", "reopen_removed", "reopen_altered", "visit_removed", "visit_altered",
-    "acceptance_removed", "acceptance_altered",
+    "acceptance_removed", "acceptance_altered", "extension_removed", "extension_altered",
+    "notice_removed", "notice_altered", "reply_removed", "reply_altered",
 })
 
 KIND_LABELS = {
@@ -45,6 +46,15 @@ KIND_LABELS = {
     "acceptance_added": "验收",
     "acceptance_removed": "验收记录被删除",
     "acceptance_altered": "验收记录被改动",
+    "extension_added": "延期",
+    "extension_removed": "延期记录被删除",
+    "extension_altered": "延期记录被改动",
+    "notice_added": "整改通知书",
+    "notice_removed": "整改通知书记录被删除",
+    "notice_altered": "整改通知书记录被改动",
+    "replied": "通知书回复",
+    "reply_removed": "通知书回复被删除",
+    "reply_altered": "通知书回复被改动",
 }
 
 
@@ -147,6 +157,8 @@ def _problem_changes(org: str, old: Problem, new: Problem) -> list[Change]:
     out = _fields(old, new, ["title", "category", "source", "found_on", "due", "owner",
                              "measures"], org, pid, "problem_changed")
     out += _sequence("step", org, pid, old.steps, new.steps, lambda s: s.text)
+    out += _sequence("extension", org, pid, old.extensions, new.extensions,
+                     lambda e: f"至 {e.to}（{e.approved_by}批准）：{e.reason}")
     for index, closure in enumerate(old.closures):
         if index >= len(new.closures):
             out.append(Change("closure_removed", org, pid, event_date=closure.on,
@@ -191,7 +203,7 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
         assert new is not None
         out = [Change("org_added", org, event_date=new.designated_on, text=new.name)]
         out += ledger_changes(org, new.model_copy(update={
-            "problems": [], "visits": [], "acceptances": []}), new)
+            "problems": [], "visits": [], "acceptances": [], "notices": []}), new)
         return out
     if new is None:
         return [Change("org_removed", org, event_date=old.designated_on, text=old.name)]
@@ -211,7 +223,7 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
         if previous is None:
             out.append(Change("problem_added", org, problem.id, event_date=problem.found_on,
                               text=problem.title))
-            empty = problem.model_copy(update={"steps": [], "closures": []})
+            empty = problem.model_copy(update={"steps": [], "closures": [], "extensions": []})
             out += _problem_changes(org, empty, problem)
         else:
             out += _problem_changes(org, previous, problem)
@@ -223,4 +235,40 @@ def ledger_changes(org: str, old: Ledger | None, new: Ledger | None) -> list[Cha
                      lambda v: f"{v.kind} {v.by}：{v.text}")
     out += _sequence("acceptance", org, None, old.acceptances, new.acceptances,
                      lambda a: f"{a.grade}（{a.by}）")
+    out += _notice_changes(org, old, new)
     return out
+
+
+def _notice_changes(org: str, old: Ledger, new: Ledger) -> list[Change]:
+    """Notices by position, as closures: a reply recorded later is no alteration."""
+    out = []
+    for index, notice in enumerate(old.notices):
+        if index >= len(new.notices):
+            out.append(Change("notice_removed", org, event_date=notice.on,
+                              text=f"{notice.kind} {notice.number}"))
+            continue
+        later = new.notices[index]
+        if notice.model_copy(update={"reply": None}) != later.model_copy(update={"reply": None}):
+            out.append(Change("notice_altered", org, event_date=notice.on,
+                              text=f"{notice.kind} {notice.number} → {later.kind} {later.number}"))
+        if notice.reply is not None and later.reply is None:
+            out.append(Change("reply_removed", org, event_date=notice.reply.on,
+                              text=f"{notice.number}：{notice.reply.text}"))
+        elif notice.reply is not None and later.reply != notice.reply:
+            out.append(Change("reply_altered", org, event_date=notice.reply.on,
+                              text=f"{notice.number}：{notice.reply.text}"))
+    for index, notice in enumerate(new.notices):
+        was = old.notices[index] if index < len(old.notices) else None
+        if was is None:
+            out.append(Change("notice_added", org, event_date=notice.on,
+                              text=f"{notice.kind} {notice.number}：{notice.text}"))
+        if notice.reply is not None and (was is None or was.reply is None):
+            out.append(Change("replied", org, event_date=notice.reply.on,
+                              text=f"{notice.number}：{notice.reply.text}"))
+    return out
+
+
+def is_due_edit(change: Change) -> bool:
+    """A problem's original 整改时限 rewritten: no zhengdun command does that (``extend``
+    records an extension beside it), so the audit reports it."""
+    return change.kind == "problem_changed" and change.field == "due"

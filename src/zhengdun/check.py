@@ -6,8 +6,11 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from zhengdun import history, store
 from zhengdun.cache import Verdicts, blob_id, save_evidence_index
+from zhengdun.changes import is_due_edit, ledger_changes
 from zhengdun.errors import UserError
 from zhengdun.housekeeping import reasons
 from zhengdun.model import (
@@ -17,6 +20,7 @@ from zhengdun.model import (
     evidence_refs,
     latest_date,
     ledger_findings,
+    seed_findings,
 )
 from zhengdun.place import CONFIG_NAME, LEDGERS, reserved_slug
 from zhengdun.wording import duplicate_name, is_blank, name_holder, name_problem
@@ -77,6 +81,7 @@ def check_workspace(root: Path) -> CheckReport:
     names: dict[str, str | None] = {}  # file → organization name, of the files read so far
     evidence: dict[str, list[str]] = {}  # what the findings of each ledger text depend on
     ledgers_dir = root / LEDGERS
+    read: dict[str, tuple[store.Document, Ledger]] = {}  # the ledgers that could be read
     for path in store.iter_ledger_paths(ledgers_dir):
         display = path.relative_to(root).as_posix()
         report.files += 1
@@ -90,6 +95,8 @@ def check_workspace(root: Path) -> CheckReport:
             continue
         ledger, found = validate(doc, Ledger, display)
         report.findings += found
+        if ledger is not None:
+            read[display] = (doc, ledger)
         blob = blob_id(doc.raw)
         if ledger is None or ws is None:
             evidence[blob] = []  # no rule ran: no evidence was looked at
@@ -110,7 +117,7 @@ def check_workspace(root: Path) -> CheckReport:
                                            f"{LEDGERS}/{path.stem}-1.yaml，再运行 zhengdun commit"))
         if ws is not None:
             rules = ledger_findings(ledger, ws.config, ws.today(), ws.evidence_problem)
-            rules += wording_findings(ledger)
+            rules += wording_findings(ledger) + seed_findings(ledger)
             report.findings += locate(doc, display, rules)
             evidence[blob] = evidence_refs(ledger)
             if verdicts is not None and not any(f.severity == "error" for f in found) \
@@ -138,6 +145,11 @@ def check_workspace(root: Path) -> CheckReport:
                                            f"读不了 git 中的历史，不能确认台账已经记录：{exc.message}",
                                            exc.hint))
         report.uncommitted = [s.path for s in pending]
+        edited = [s.path for s in pending if s.path in read and not s.untracked
+                  and s.code[0] != "A" and "D" not in s.code]
+        if edited:
+            with contextlib.suppress(UserError):
+                report.findings += due_edits(root, edited, read)
         report.new_files = [s.path for s in pending if s.untracked or s.code[0] == "A"]
         with contextlib.suppress(UserError):
             report.renamed = renamed_ledgers(root, pending)
@@ -153,6 +165,33 @@ def check_workspace(root: Path) -> CheckReport:
         with contextlib.suppress(UserError):
             report.maintenance = reasons(root)
     return report
+
+
+def due_edits(root: Path, edited: list[str],
+              read: dict[str, tuple[store.Document, Ledger]]) -> list[Located]:
+    """A problem's 整改时限 changed by hand since the last commit (the cheap half of what
+    ``audit`` reports for every commit): a reminder that 延期 is ``zhengdun extend``."""
+    blobs = history.tree_files(root, history.head_commit(root), LEDGERS)
+    raw = history.read_blobs(root, [blobs[p] for p in edited if p in blobs])
+    out: list[Located] = []
+    for rel in edited:
+        committed = raw.get(blobs.get(rel, ""))
+        if committed is None:
+            continue
+        try:
+            text, _bom, _nl = store.decode(committed, rel)
+            old = Ledger.model_validate(store.parse(text).data)
+        except (UserError, ValidationError):
+            continue
+        doc, new = read[rel]
+        found = [Finding(("problems", new.problem_index(c.problem), "due"),
+                         f"{c.describe()}：整改时限被手工修改，记录后将是审计发现的问题",
+                         f"延期请用 zhengdun extend {c.ref} --to 日期 --reason 理由 --approved-by 批准人；"
+                         f"改回原时限可运行 git checkout -- {rel}", "warning")
+                 for c in ledger_changes(Path(rel).stem, old, new)
+                 if is_due_edit(c) and c.problem is not None]
+        out += locate(doc, rel, found)
+    return out
 
 
 def judge(root: Path, config_doc: store.Document, doc: store.Document) -> bool:

@@ -481,6 +481,15 @@ def org_set(
         show_default=False)] = None,
     work_team: Annotated[str | None, typer.Option(
         "--work-team", metavar="名称", help="驻村工作队", show_default=False)] = None,
+    first_secretary_unit: Annotated[str | None, typer.Option(
+        "--first-secretary-unit", metavar="单位", help="第一书记的派出单位",
+        show_default=False)] = None,
+    first_secretary_since: Annotated[str | None, typer.Option(
+        "--first-secretary-since", metavar="日期", help="第一书记驻村起始日期",
+        show_default=False)] = None,
+    first_secretary_until: Annotated[str | None, typer.Option(
+        "--first-secretary-until", metavar="日期", help="第一书记驻村结束日期",
+        show_default=False)] = None,
 ) -> None:
     """修改整顿对象的基本信息和当前批次的认定信息、责任清单（“四个一”力量），只改写明的项目。
 
@@ -497,7 +506,9 @@ def org_set(
         "county_leader": county_leader, "township_lead": township_lead,
         "branch_secretary": branch_secretary, "first_secretary": first_secretary,
         "paired_units": list(dict.fromkeys(paired_unit)) if paired_unit else None,
-        "work_team": work_team,
+        "work_team": work_team, "first_secretary_unit": first_secretary_unit,
+        "first_secretary_since": _day(first_secretary_since, "--first-secretary-since"),
+        "first_secretary_until": _day(first_secretary_until, "--first-secretary-until"),
     }
     _said(set_fields(_workspace(), org, changes))
 
@@ -710,12 +721,32 @@ def accept(
     score: Annotated[float | None, typer.Option(
         "--score", metavar="分数", help="得分（0–100）", show_default=False)] = None,
     note: Annotated[str | None, typer.Option(
-        "--note", metavar="备注", help="备注，如 乡镇初验、县委组织部复核", show_default=False)] = None,
+        "--note", metavar="备注", help="备注", show_default=False)] = None,
+    stage: Annotated[str | None, typer.Option(
+        "--stage", metavar="环节", help="初验（乡镇党委）或 复核（县委组织部）；不写视为县级验收结论",
+        show_default=False)] = None,
+    satisfied: Annotated[int | None, typer.Option(
+        "--satisfied", metavar="票数", help="民主测评：满意票数", show_default=False)] = None,
+    basic: Annotated[int | None, typer.Option(
+        "--basic", metavar="票数", help="民主测评：基本满意票数", show_default=False)] = None,
+    unsatisfied: Annotated[int | None, typer.Option(
+        "--unsatisfied", metavar="票数", help="民主测评：不满意票数", show_default=False)] = None,
+    redo_by: Annotated[str | None, typer.Option(
+        "--redo-by", metavar="日期", help="不合格时：重新整顿的时限 YYYY-MM-DD", show_default=False)] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """记录验收结果。合格即转化（摘牌），要求问题全部销号；基本合格继续巩固；不合格重新整顿。"""
+    """记录验收结果：乡镇初验、县委组织部复核。复核合格即转化（摘牌），要求问题全部销号；基本合格继续巩固；不合格重新整顿。
+
+    得分与等次须符合 zhengdun.yaml 中 acceptance 的合格分数线，民主测评不满意票超过否决比例的只能评为不合格。
+
+    例：zhengdun accept 城东社区 --stage 复核 --grade 合格 --by 县委组织部 --score 86 --satisfied 40 --basic 8 --unsatisfied 2
+    """
     from zhengdun.ledger import record_acceptance
 
-    _said(record_acceptance(_workspace(), org, grade, by, _day(on, "--on"), score, note))
+    counts = None if satisfied is None and basic is None and unsatisfied is None else (
+        satisfied or 0, basic or 0, unsatisfied or 0)
+    _said(record_acceptance(_workspace(), org, grade, by, _day(on, "--on"), score, note,
+                            stage, counts, _day(redo_by, "--redo-by")), as_json)
 
 
 @app.command()
@@ -1208,6 +1239,84 @@ def import_(
     sys.stdout.write(outcome.said + "\n")
     if outcome.commit:
         sys.stdout.write(f"已记录到历史中（提交 {outcome.commit[:8]}）。\n")
+
+
+# --- campaign records (issue 11: 延期, 验收, 巩固, 通知书) ---
+
+
+@app.command()
+@guarded
+def extend(
+    ref: Annotated[str, typer.Argument(metavar="问题编号", autocompletion=complete_ref,
+                                       help="村(社区)/编号，如 chengdong/1", show_default=False)],
+    to: Annotated[str, typer.Option("--to", metavar="日期", help="延期后的整改时限 YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option("--reason", metavar="理由", help="延期理由（必填）")],
+    approved_by: Annotated[str, typer.Option("--approved-by", metavar="批准人",
+                                             help="批准延期的领导或单位（必填）")],
+    on: Annotated[str | None, typer.Option(
+        "--on", metavar="日期", help="批准日期 YYYY-MM-DD（默认今天）", show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """延期：经批准推后一个问题的整改时限。原整改时限保留，每次延期都有记录，逾期按最近一次延期判断。
+
+    例：zhengdun extend chengdong/1 --to 2026-12-31 --reason "施工受雨季影响" --approved-by 县委组织部
+    """
+    from zhengdun.campaign_records import extend_problem
+
+    _said(extend_problem(_workspace(), ref, _required_day(to, "--to"), reason, approved_by,
+                         _day(on, "--on")), as_json)
+
+
+notice_app = typer.Typer(help="整改通知书、督办单：发出（文号、回复期限）和记录回复。",
+                         no_args_is_help=True)
+app.add_typer(notice_app, name="notice")
+
+
+@notice_app.command("issue")
+@guarded
+def notice_issue(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org,
+                                       help="名称、拼音简称或其开头部分", show_default=False)],
+    text: Annotated[str, typer.Argument(metavar="内容", help="存在的问题和整改要求",
+                                        show_default=False)],
+    number: Annotated[str, typer.Option("--number", metavar="文号", help="文号，如 示组督〔2026〕3号")],
+    reply_by: Annotated[str, typer.Option("--reply-by", metavar="日期",
+                                          help="回复期限 YYYY-MM-DD")],
+    kind: Annotated[str, typer.Option("--kind", metavar="类别",
+                                      help="整改通知书 或 督办单")] = "整改通知书",
+    on: Annotated[str | None, typer.Option(
+        "--on", metavar="日期", help="发出日期 YYYY-MM-DD（默认今天）", show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """向村(社区)发出整改通知书或督办单，写明文号和回复期限；逾期未回复的在挂图作战表上提醒。
+
+    例：zhengdun notice issue 马家坪村 "整改进度滞后，限期整改" --number "示组督〔2026〕3号" --kind 督办单 --reply-by 2026-11-30
+    """
+    from zhengdun.campaign_records import issue_notice
+
+    _said(issue_notice(_workspace(), org, number, kind, _required_day(reply_by, "--reply-by"),
+                       text, _day(on, "--on")), as_json)
+
+
+@notice_app.command("reply")
+@guarded
+def notice_reply(
+    org: Annotated[str, typer.Argument(metavar="村(社区)", autocompletion=complete_org,
+                                       help="名称、拼音简称或其开头部分", show_default=False)],
+    number: Annotated[str, typer.Argument(metavar="文号", help="所回复通知书的文号",
+                                          show_default=False)],
+    text: Annotated[str, typer.Argument(metavar="内容", help="回复的整改情况", show_default=False)],
+    on: Annotated[str | None, typer.Option(
+        "--on", metavar="日期", help="回复日期 YYYY-MM-DD（默认今天）", show_default=False)] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """记录村(社区)对整改通知书或督办单的回复。
+
+    例：zhengdun notice reply 马家坪村 "示组督〔2026〕3号" "已召开专题会议，制定整改方案" --on 2026-11-28
+    """
+    from zhengdun.campaign_records import record_reply
+
+    _said(record_reply(_workspace(), org, number, text, _day(on, "--on")), as_json)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

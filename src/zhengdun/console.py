@@ -253,7 +253,7 @@ def _ledger_lines(out: Console, data: dict[str, Any]) -> None:
                   f"发现 {problem['found_on']} · 时限 {problem['due']} · 责任人 {problem['owner']}"
                   f" · {problem['state_label']}{late}"], soft_wrap=True)
         for measure in problem.get("measures", []):
-            out.print(f"    措施：{measure}")
+            out.print(f"    措施：{measure_text(measure)}")
         events: list[tuple[str, str]] = []
         for step in problem.get("steps", []):
             events.append((step["on"], f"进展：{step['text']}" + _files(step)))
@@ -279,8 +279,20 @@ def _ledger_lines(out: Console, data: dict[str, Any]) -> None:
             table.add_column(header, overflow="fold")
         for item in data["acceptances"]:
             score = item.get("score")
-            table.add_row(item["on"], item["by"], item["grade"],
+            grade = f"{item['stage']}{item['grade']}" if item.get("stage") else item["grade"]
+            table.add_row(item["on"], item["by"], grade,
                           "" if score is None else f"{score:g}", item.get("note") or "")
+        out.print(table)
+    if data.get("notices"):
+        out.print()
+        table = _table("整改通知书、督办单")
+        for header in ("发出日期", "文号", "类别", "内容", "回复期限", "回复"):
+            table.add_column(header, overflow="fold")
+        for notice in data["notices"]:
+            reply = notice.get("reply")
+            table.add_row(notice["on"], notice["number"], notice["kind"], notice["text"],
+                          notice["reply_by"],
+                          f"{reply['on']} {reply['text']}" if reply else "未回复")
         out.print(table)
 
 
@@ -344,7 +356,7 @@ def print_board(data: dict[str, Any]) -> None:
     for row in data["organizations"]:
         styles.append(colours[row["status"]])
         rows.append((row["township"], row["name"], row["kind"], "、".join(row["categories"]),
-                     row["stage"], str(row["problems"]), str(row["closed"]), str(row["open"]),
+                     "·".join([row["stage"], *row.get("marks", [])]), str(row["problems"]), str(row["closed"]), str(row["open"]),
                      str(row["overdue"]), str(row["due_soon"]), row["last_activity"] or "—",
                      row["county_leader"] or "", row["first_secretary"] or ""))
     _print_table(f"{data['county']}整顿挂图作战（截至 {data['as_of']}，{data['count']} 个对象）",
@@ -456,3 +468,12 @@ def format_audit(data: dict[str, Any]) -> str:
     else:
         lines.append("历史记录完整，没有发现问题。")
     return "\n".join(lines) + "\n"
+
+
+def measure_text(measure: Any) -> str:
+    """A measure as shown: plain text, or a mapping's text with its owner and deadline."""
+    if isinstance(measure, str):
+        return measure
+    extra = "，".join(x for x in (measure.get("owner") and f"责任人{measure['owner']}",
+                                  measure.get("due") and f"时限{measure['due']}") if x)
+    return f"{measure['text']}（{extra}）" if extra else str(measure["text"])

@@ -35,6 +35,7 @@ from zhengdun.model import (
     Designation,
     Endorsement,
     Ledger,
+    Measure,
     Problem,
     Reopening,
     Responsibility,
@@ -528,6 +529,8 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
         _check_category(ws, code)
     if "designated_on" in changes:
         _check_day(ws, changes["designated_on"], "认定日期")
+    if "first_secretary_since" in changes:
+        _check_day(ws, changes["first_secretary_since"], "第一书记驻村起始日期")
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         if "name" in changes:  # under the lock: no other command can take the name meanwhile
@@ -541,6 +544,8 @@ def org_set(ws: Workspace, org: str, changes: dict[str, Any]) -> Receipt:
                if k in ("designated_on", "categories")}
         duty = {k: v for k, v in changes.items() if k in Responsibility.model_fields}
         updated_duty = current.responsibility.model_copy(update=duty)
+        _refuse(rules.service_refusal(updated_duty.first_secretary_since,
+                                      updated_duty.first_secretary_until))
         updated = current.model_copy(update={**own, "responsibility": updated_duty})
         designations = [*ledger.designations[:last], updated]
         new = ledger.model_copy(update={**top, "designations": designations})
@@ -568,7 +573,9 @@ _LABELS = {"name": "名称", "township": "所属乡镇", "kind": "类别", "desi
            "categories": "软弱涣散类型", "county_leader": "包联县级领导",
            "township_lead": "包村乡镇领导", "branch_secretary": "党组织书记",
            "first_secretary": "第一书记", "paired_units": "结对帮扶单位",
-           "work_team": "驻村工作队"}
+           "work_team": "驻村工作队", "first_secretary_unit": "第一书记派出单位",
+           "first_secretary_since": "第一书记驻村起始日期",
+           "first_secretary_until": "第一书记驻村结束日期"}
 
 
 # --------------------------------------------------------------------------- problems
@@ -576,14 +583,14 @@ _LABELS = {"name": "名称", "township": "所属乡镇", "kind": "类别", "desi
 
 def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, owner: str,
                 source: str | None = None, found: date | None = None,
-                measures: Sequence[str] = ()) -> Receipt:
+                measures: Sequence[str | Measure] = ()) -> Receipt:
     """登记问题: add a problem to an organization's 问题清单; returns its ``ORG/N``."""
     slug = resolve_org(ws, org)
     owner = typed_name(owner)
     _nonempty(title, "问题")
     _nonempty(owner, "责任人")
     for measure in measures:
-        _nonempty(measure, "整改措施")
+        _nonempty(measure if isinstance(measure, str) else measure.text, "整改措施")
     _check_category(ws, category)
     if source is not None and source not in ws.config.sources:
         raise UserError(f"来源“{source}”不在来源目录中",
@@ -729,10 +736,17 @@ def _score_text(score: float) -> str:
 
 
 def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | None = None,
-                      score: float | None = None, note: str | None = None) -> Receipt:
-    """验收: record an acceptance with its grade (合格 means 转化)."""
+                      score: float | None = None, note: str | None = None,
+                      stage: str | None = None, counts: tuple[int, int, int] | None = None,
+                      redo_by: date | None = None) -> Receipt:
+    """验收: the township's 初验 or the county's 复核 with its grade (a 复核 合格 means 转化);
+    ``counts``: the 民主测评 (满意, 基本满意, 不满意); ``redo_by``: 不合格's new deadline."""
     slug = resolve_org(ws, org)
     _refuse(rules.choice_refusal(grade, GRADES, "验收等次"))
+    if stage is not None:
+        _refuse(rules.choice_refusal(stage, rules.ACCEPTANCE_STAGES, "验收环节"))
+    if counts is not None and min(counts) < 0:
+        raise UserError("民主测评票数不能为负数", "请核对 --satisfied、--basic、--unsatisfied")
     _nonempty(by, "验收单位")
     if note is not None:
         _nonempty(note, "备注")
@@ -740,6 +754,10 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
         raise UserError(f"得分 {_score_text(score)} 不在 0 到 100 之间", "得分应为 0 到 100 之间的数")
     day = on or ws.today()
     _check_day(ws, day, "验收日期")
+    standard = ws.config.acceptance
+    _refuse(rules.grade_refusal(grade, score, counts, standard.pass_score, standard.basic_score,
+                                standard.veto_unsatisfied_share))
+    _refuse(rules.redo_refusal(grade, day, redo_by))
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         still_open = [f"{slug}/{p.id} {p.title}" for p in ledger.problems
@@ -747,14 +765,23 @@ def record_acceptance(ws: Workspace, org: str, grade: str, by: str, on: date | N
                       and not p.is_closed_on(day)]
         _refuse(rules.acceptance_refusal(ledger.name, day, ledger.designated_on, grade,
                                          still_open))
-        acceptance = Acceptance(round=ledger.round, on=day, by=by, grade=grade, score=score,
-                                note=note)
+        _refuse(rules.review_order_refusal(stage, day, [(a.on, a.stage, a.grade)
+                                                        for a in ledger.acceptances
+                                                        if a.round == ledger.round]))
+        satisfied, basic, unsatisfied = counts if counts is not None else (None, None, None)
+        acceptance = Acceptance(round=ledger.round, on=day, by=by, stage=stage, grade=grade,
+                                score=score, satisfied=satisfied, basically_satisfied=basic,
+                                unsatisfied=unsatisfied, redo_by=redo_by, note=note)
         new = ledger.model_copy(update={"acceptances": [*ledger.acceptances, acceptance]})
         return new, [store.Append((), "acceptances", acceptance.to_data(),
                                   [a.to_data() for a in new.acceptances])]
 
-    commit, new = _record(ws, slug, "accept", slug, grade, change)
-    return Receipt("accept", slug, commit, f"已记录 {new.name} 的验收：{grade}（{day}）")
+    said = f"{stage}{grade}" if stage else grade
+    commit, new = _record(ws, slug, "accept", slug, said, change)
+    return Receipt("accept", slug, commit,
+                   f"已记录 {new.name} 的验收：{grade}（{day}）" if stage is None else
+                   f"已记录 {new.name} 的{stage}：{grade}（{day}），现为{new.stage_on()}",
+                   {"stage": new.stage_on(), "converted": new.converted_on() is not None})
 
 
 # --------------------------------------------------------------------------- hand edits

@@ -1,6 +1,7 @@
 """The ledger's data model: what the files hold, what state follows from it, which rules hold.
 
-Pure: imports nothing of zhengdun's but the error types' names, does no I/O. Dates are
+Pure: imports nothing of zhengdun's but :mod:`zhengdun.rules` (plain rules over plain values,
+so both front ends and the model judge alike), does no I/O. Dates are
 ``datetime.date``. State (open, closed, overdue, stage) is computed from recorded events and
 never stored.
 """
@@ -14,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
+
+from zhengdun import rules
 
 SCHEMA_VERSION = 2
 
@@ -69,6 +72,9 @@ FIELD_LABELS: dict[str, str] = {
     "first_secretary": "第一书记",
     "paired_units": "结对帮扶单位",
     "work_team": "驻村工作队",
+    "first_secretary_unit": "第一书记派出单位",
+    "first_secretary_since": "第一书记驻村起始日期",
+    "first_secretary_until": "第一书记驻村结束日期",
     "problems": "问题清单",
     "id": "问题编号",
     "title": "问题",
@@ -102,6 +108,24 @@ FIELD_LABELS: dict[str, str] = {
     "recipients": "主送机关",
     "stage": "阶段",
     "import_columns": "导入表头对照",
+    "extensions": "延期记录",
+    "to": "延期至",
+    "approved_by": "批准人",
+    "satisfied": "满意票",
+    "basically_satisfied": "基本满意票",
+    "unsatisfied": "不满意票",
+    "redo_by": "重新整顿时限",
+    "acceptance": "验收标准",
+    "pass_score": "合格分数线",
+    "basic_score": "基本合格分数线",
+    "veto_unsatisfied_share": "不满意票否决比例",
+    "consolidation": "巩固期",
+    "period_months": "巩固期月数",
+    "review_months": "回头看间隔月数",
+    "notices": "整改通知书和督办单",
+    "number": "文号",
+    "reply_by": "回复期限",
+    "reply": "回复",
 }
 
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -210,6 +234,29 @@ class Closure(Record):
     reopened: Reopening | None = None
 
 
+class Extension(Record):
+    """延期: an approved extension of a problem's 整改时限 (the original ``due`` is kept)."""
+
+    on: Day
+    to: Day
+    reason: Text
+    approved_by: Text
+
+
+class Measure(Record):
+    """任务清单中的一项: a measure with its own owner and deadline (a measure may also be
+    plain text, as the first wave wrote it)."""
+
+    text: Text
+    owner: Text | None = None
+    due: Day | None = None
+
+    def __str__(self) -> str:
+        extra = "，".join(x for x in (self.owner and f"责任人{self.owner}",
+                                      self.due and f"时限{self.due}") if x)
+        return f"{self.text}（{extra}）" if extra else self.text
+
+
 ProblemState = Literal["open", "closed", "reopened"]
 STATE_LABELS: dict[str, str] = {"open": "整改中", "closed": "已销号", "reopened": "反弹"}
 
@@ -225,9 +272,10 @@ class Problem(Record):
     found_on: Day
     due: Day
     owner: Text
-    measures: list[Text] = Field(default_factory=list)
+    measures: list[Text | Measure] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)
     closures: list[Closure] = Field(default_factory=list)
+    extensions: list[Extension] = Field(default_factory=list)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -255,13 +303,22 @@ class Problem(Record):
         """Whether the problem had been found by ``day``."""
         return day is None or self.found_on <= day
 
+    def deadline_on(self, day: date | None = None) -> date:
+        """The 整改时限 that holds on ``day``: the latest extension approved by then, else ``due``."""
+        granted = [e.to for e in self.extensions if day is None or e.on <= day]
+        return granted[-1] if granted else self.due
+
+    def is_extended_on(self, day: date | None = None) -> bool:
+        """Whether an extension (延期) had been approved by ``day``."""
+        return any(day is None or e.on <= day for e in self.extensions)
+
     def is_overdue_on(self, day: date) -> bool:
-        """逾期: found, not closed on ``day``, and its deadline before ``day``."""
-        return self.exists_on(day) and not self.is_closed_on(day) and self.due < day
+        """逾期: found, not closed on ``day``, and its deadline (after extensions) before ``day``."""
+        return self.exists_on(day) and not self.is_closed_on(day) and self.deadline_on(day) < day
 
     def days_overdue_on(self, day: date) -> int:
         """How many days past its deadline the problem is on ``day`` (0 when not overdue)."""
-        return (day - self.due).days if self.is_overdue_on(day) else 0
+        return (day - self.deadline_on(day)).days if self.is_overdue_on(day) else 0
 
     def closed_on(self, day: date | None = None) -> date | None:
         """The date of the closure that stands on ``day``, if the problem is closed then."""
@@ -291,15 +348,62 @@ class Visit(Record):
     evidence_sha256: dict[Text, Text] = Field(default_factory=dict)
 
 
+Count = Annotated[int, Field(ge=0)]
+
+
 class Acceptance(Record):
-    """验收: the township's 初验 or the county's 复核, with a grade."""
+    """验收: the township's 初验 or the county's 复核, with a grade.
+
+    Without ``stage`` (as v1 files recorded it) an acceptance is the county's verdict."""
 
     round: RoundName
     on: Day
     by: Text
+    stage: Literal["初验", "复核"] | None = None
     grade: Literal["合格", "基本合格", "不合格"]
     score: Annotated[float, Field(ge=0, le=100)] | None = None
+    satisfied: Count | None = None  # 民主测评: 满意
+    basically_satisfied: Count | None = None  # 基本满意
+    unsatisfied: Count | None = None  # 不满意
+    redo_by: Day | None = None  # 不合格: 重新整顿 by this day
     note: Text | None = None
+
+    def counts(self) -> tuple[int, int, int] | None:
+        """民主测评 (满意, 基本满意, 不满意), when any was recorded."""
+        if self.satisfied is None and self.basically_satisfied is None \
+                and self.unsatisfied is None:
+            return None
+        return (self.satisfied or 0, self.basically_satisfied or 0, self.unsatisfied or 0)
+
+    def verdict(self) -> tuple[str | None, str]:
+        """(stage, grade): what :func:`zhengdun.rules.is_converted` reads."""
+        return self.stage, self.grade
+
+
+NOTICE_KINDS = ("整改通知书", "督办单")
+
+
+class Reply(Record):
+    """The organization's (or its township's) reply to a notice."""
+
+    on: Day
+    text: Text
+
+
+class Notice(Record):
+    """整改通知书 / 督办单 issued to the organization, with its 文号 and reply deadline."""
+
+    number: Text  # 文号
+    kind: Literal["整改通知书", "督办单"]
+    on: Day
+    reply_by: Day
+    text: Text
+    reply: Reply | None = None
+
+    def awaits_reply_on(self, day: date) -> bool:
+        """逾期未回复: issued by ``day``, its reply deadline before ``day``, no reply by then."""
+        replied = self.reply is not None and self.reply.on <= day
+        return self.on <= day and self.reply_by < day and not replied
 
 
 class Responsibility(Record):
@@ -311,10 +415,13 @@ class Responsibility(Record):
     first_secretary: Text | None = None
     paired_units: list[Text] = Field(default_factory=list)
     work_team: Text | None = None
+    first_secretary_unit: Text | None = None  # 第一书记的派出单位
+    first_secretary_since: Day | None = None  # 任职(驻村)起始日期
+    first_secretary_until: Day | None = None  # 任职(驻村)结束日期
 
 
-Stage = Literal["整顿中", "已转化", "巩固提升", "重新整顿"]
-_STAGE_BY_GRADE: dict[str, Stage] = {"合格": "已转化", "基本合格": "巩固提升", "不合格": "重新整顿"}
+Stage = Literal["整顿中", "已转化", "巩固提升", "重新整顿", "反弹"]
+_STAGES: dict[str, Stage] = {s: s for s in ("整顿中", "已转化", "巩固提升", "重新整顿", "反弹")}
 
 
 class Endorsement(Record):
@@ -355,6 +462,7 @@ class Ledger(Record):
     problems: list[Problem] = Field(default_factory=list)
     visits: list[Visit] = Field(default_factory=list)
     acceptances: list[Acceptance] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
 
     @property
     def current(self) -> Designation:
@@ -422,12 +530,51 @@ class Ledger(Record):
         """Ids are never reused: one more than the largest ever given."""
         return max((p.id for p in self.problems), default=0) + 1
 
+    def acceptances_on(self, day: date | None = None) -> list[Acceptance]:
+        """The acceptances dated on or before ``day``, in file order."""
+        return [a for a in self.acceptances if day is None or a.on <= day]
+
+    def converted_on(self, day: date | None = None) -> date | None:
+        """The day of the 复核 that made the organization 已转化, if it stands on ``day``."""
+        graded = self.acceptances_on(day)
+        if not rules.is_converted([a.verdict() for a in graded]):
+            return None
+        return [a for a in graded if a.stage != "初验"][-1].on
+
+    def relapsed_on(self, day: date | None = None) -> bool:
+        """反弹: converted, and a problem reopened since then stands reopened on ``day``."""
+        since = self.converted_on(day)
+        if since is None:
+            return False
+        for problem in self.problems:
+            if problem.state_on(day) != "reopened":
+                continue
+            reopening = [c for c in problem.closures if day is None or c.on <= day][-1].reopened
+            if reopening is not None and reopening.on >= since:
+                return True
+        return False
+
     def stage_on(self, day: date | None = None) -> Stage:
-        """整顿中 / 已转化 / 巩固提升 / 重新整顿, from the last acceptance on or before ``day``."""
-        graded = [a for a in self.acceptances if day is None or a.on <= day]
-        if not graded:
-            return "整顿中"
-        return _STAGE_BY_GRADE[graded[-1].grade]
+        """整顿中 / 已转化 / 巩固提升 / 重新整顿 / 反弹, from the acceptances on or before ``day``
+        (see :func:`zhengdun.rules.org_stage`)."""
+        stage = rules.org_stage([a.verdict() for a in self.acceptances_on(day)],
+                                self.relapsed_on(day))
+        return _STAGES[stage]
+
+    def redo_by_on(self, day: date | None = None) -> date | None:
+        """重新整顿: the new deadline of the county's 不合格 that stands on ``day``."""
+        if self.stage_on(day) != "重新整顿":
+            return None
+        return [a for a in self.acceptances_on(day) if a.stage != "初验"][-1].redo_by
+
+    def review_due_on(self, day: date, config: Config) -> date | None:
+        """巩固期: when the next 回头看 is due on ``day`` (None outside the consolidation period)."""
+        since = self.converted_on(day)
+        if since is None:
+            return None
+        reviews = [v.on for v in self.visits if v.kind == "回头看" and since <= v.on <= day]
+        return rules.review_due(since, reviews, config.consolidation.period_months,
+                                config.consolidation.review_months)
 
     def last_activity(self, day: date | None = None) -> date | None:
         """The latest step, closure, reopening or visit dated on or before ``day``."""
@@ -442,6 +589,23 @@ class Round(Record):
     name: RoundName
     start: Day
     end: Day | None = None
+
+
+class AcceptanceStandard(Record):
+    """验收标准 in zhengdun.yaml: a pass line, and the 民主测评 veto (e.g. 淳化: score ≥ 70
+    passes; more than half 不满意 fails outright). Without ``pass_score`` the score is not
+    weighed against the grade."""
+
+    pass_score: Annotated[float, Field(ge=0, le=100)] | None = None
+    basic_score: Annotated[float, Field(ge=0, le=100)] | None = None
+    veto_unsatisfied_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
+class Consolidation(Record):
+    """巩固期 in zhengdun.yaml: how long after 转化, and how often a 回头看 is due."""
+
+    period_months: Annotated[int, Field(ge=1, le=120)] = 12
+    review_months: Annotated[int, Field(ge=1, le=120)] = 3
 
 
 class Config(Record):
@@ -473,6 +637,8 @@ class Config(Record):
         return self.rounds[0].name if self.rounds else None
     #: ``import``: header names of this county's 台账, field -> name or names (docs/xlsx.md)
     import_columns: dict[str, str | list[str]] = Field(default_factory=dict)
+    acceptance: AcceptanceStandard = Field(default_factory=lambda: AcceptanceStandard())
+    consolidation: Consolidation = Field(default_factory=lambda: Consolidation())
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -565,6 +731,13 @@ def ledger_findings(
                                    f"{FIELD_LABELS[key]}日期 {step.on} 早于"
                                    f"{FIELD_LABELS[chain[n - 1][0]]}日期 {chain[n - 1][1].on}",
                                    "认定程序为 乡镇党委提出 → 县委组织部初定 → 县委常委会审定"))
+        duty = item.responsibility
+        if duty.first_secretary_since is not None:
+            future((*dpath, "responsibility", "first_secretary_since"), duty.first_secretary_since)
+        service = rules.service_refusal(duty.first_secretary_since, duty.first_secretary_until)
+        if service is not None:
+            out.append(Finding((*dpath, "responsibility", "first_secretary_until"),
+                               service.message, service.hint))
 
     def in_a_round(path: Path, name: str) -> None:
         if name not in designated:
@@ -589,6 +762,11 @@ def ledger_findings(
         if problem.due < problem.found_on:
             out.append(Finding((*base, "due"),
                                f"整改时限 {problem.due} 早于发现日期 {problem.found_on}"))
+        for mi, measure in enumerate(problem.measures):
+            if isinstance(measure, Measure) and measure.due is not None \
+                    and measure.due < problem.found_on:
+                out.append(Finding((*base, "measures", mi, "due"),
+                                   f"措施时限 {measure.due} 早于发现日期 {problem.found_on}"))
         last_step: date | None = None
         for si, step in enumerate(problem.steps):
             spath: Path = (*base, "steps", si, "on")
@@ -623,6 +801,31 @@ def ledger_findings(
                 out.append(Finding(cpath, "只有最后一次销号可以没有反弹记录",
                                    "问题销号后再次销号之前，应先记录反弹（zhengdun reopen）"))
             evidence(cpath, closure.evidence)
+        deadline = problem.due
+        for ei, extension in enumerate(problem.extensions):
+            epath: Path = (*base, "extensions", ei)
+            future((*epath, "on"), extension.on)
+            refusal = rules.extend_refusal(f"{problem.id}号问题", extension.on, extension.to,
+                                           problem.found_on, deadline, None)
+            if refusal is not None:
+                out.append(Finding((*epath, "to" if extension.on >= problem.found_on else "on"),
+                                   refusal.message, refusal.hint))
+            deadline = max(deadline, extension.to)
+
+    issued: set[str] = set()
+    for ni, notice in enumerate(ledger.notices):
+        npath: Path = ("notices", ni)
+        future((*npath, "on"), notice.on)
+        refusal = rules.notice_refusal(notice.number, notice.on, notice.reply_by, issued)
+        if refusal is not None:
+            out.append(Finding((*npath, "number" if notice.number in issued else "reply_by"),
+                               refusal.message, refusal.hint))
+        issued.add(notice.number)
+        if notice.reply is not None:
+            future((*npath, "reply", "on"), notice.reply.on)
+            replied = rules.reply_refusal(notice.number, notice.reply.on, notice.on, None)
+            if replied is not None:
+                out.append(Finding((*npath, "reply", "on"), replied.message, replied.hint))
 
     for vi, visit in enumerate(ledger.visits):
         in_a_round(("visits", vi), visit.round)
@@ -641,6 +844,34 @@ def ledger_findings(
                 out.append(Finding((*apath, "grade"),
                                    f"验收为合格，但当日仍有问题未销号：{numbers}",
                                    "问题全部销号后才能验收合格"))
+        if acceptance.redo_by is not None:
+            redo = rules.redo_refusal(acceptance.grade, acceptance.on, acceptance.redo_by)
+            if redo is not None:
+                out.append(Finding((*apath, "redo_by"), redo.message, redo.hint))
+        standard = config.acceptance
+        graded = rules.grade_refusal(acceptance.grade, acceptance.score, acceptance.counts(),
+                                     standard.pass_score, standard.basic_score,
+                                     standard.veto_unsatisfied_share)
+        if graded is not None:  # the config's line may have moved since: a reminder only
+            out.append(Finding((*apath, "grade"), graded.message, graded.hint, "warning"))
+    return out
+
+
+def seed_findings(ledger: Ledger) -> list[Finding]:
+    """The seeds' warnings: 避重就轻 (a designated category with no problem of it) and
+    四个一 incomplete (forces not assigned)."""
+    out: list[Finding] = []
+    evasive = rules.evasive_categories(ledger.categories, [p.category for p in ledger.problems])
+    for code in evasive:
+        out.append(Finding(("categories", ledger.categories.index(code)),
+                           f"认定类型 {code} 没有登记对应的问题（避重就轻）",
+                           f"请对照认定类型补充问题清单：zhengdun add {ledger.name} 问题 "
+                           f"--category {code} …", "warning"))
+    missing = rules.forces_incomplete(ledger.responsibility.to_data())
+    if missing:
+        out.append(Finding(("responsibility",),
+                           f"“四个一”力量未配齐：缺{'、'.join(missing)}",
+                           f"请用 zhengdun org set {ledger.name} 补充责任清单", "warning"))
     return out
 
 
@@ -669,7 +900,12 @@ def latest_date(ledger: Ledger) -> date | None:
             dates.append(closure.on)
             if closure.reopened is not None:
                 dates.append(closure.reopened.on)
+        dates += [e.on for e in problem.extensions]
     dates += [v.on for v in ledger.visits] + [a.on for a in ledger.acceptances]
+    for notice in ledger.notices:
+        dates.append(notice.on)
+        if notice.reply is not None:
+            dates.append(notice.reply.on)
     return max(dates)
 
 

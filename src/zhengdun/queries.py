@@ -42,6 +42,8 @@ def problem_row(slug: str, ledger: Ledger, problem: Problem, day: date,
         "owner": problem.owner,
         "found_on": problem.found_on.isoformat(),
         "due": problem.due.isoformat(),
+        "deadline": problem.deadline_on(day).isoformat(),  # after the extensions (延期)
+        "extensions": len([e for e in problem.extensions if e.on <= day]),
         "state": state,
         "state_label": STATE_LABELS[state],
         "closed_on": (d.isoformat() if (d := problem.closed_on(day)) else None),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from zhengdun import history
+from zhengdun import history, rules
 from zhengdun.errors import UserError
 from zhengdun.model import STATE_LABELS, VISIT_KINDS, Ledger
 from zhengdun.queries import (
@@ -108,7 +108,7 @@ def acceptance_rows(items: list[LoadedLedger], first: date, last: date) -> list[
                 rows.append({"org": item.slug, "org_name": ledger.name, "kind": ledger.kind,
                              "township": ledger.township, "on": acceptance.on.isoformat(),
                              "by": acceptance.by, "grade": acceptance.grade,
-                             "score": acceptance.score})
+                             "score": acceptance.score, "stage": acceptance.stage})
     rows.sort(key=lambda r: (str(r["on"]), name_key(str(r["township"])), str(r["org_name"])))
     return rows
 
@@ -194,7 +194,13 @@ def tally(ws: Workspace, items: list[LoadedLedger], first: date, end: date,
     pushes = {kind: 0 for kind in VISIT_KINDS}
     totals: dict[str, Any] = {"organizations": 0, "villages": 0, "communities": 0, "problems": 0, "closed": 0,
               "open": 0, "overdue": 0, "registered_in_month": 0, "closed_in_month": 0,
-              "reopened_in_month": 0, "transformed": 0, "accepted_in_month": 0}
+              "reopened_in_month": 0, "transformed": 0, "accepted_in_month": 0,
+              "extended": 0, "extended_in_month": 0, "relapsed": 0, "redo": 0,
+              "redo_overdue": 0, "reviews_overdue": 0}
+    extended_rows: list[dict[str, Any]] = []
+    redo_rows: list[dict[str, Any]] = []
+    review_rows: list[dict[str, Any]] = []
+    unanswered_rows: list[dict[str, Any]] = []
     before = first - timedelta(days=1)
     horizon = end + timedelta(days=WARNING_DAYS)
     for item in sorted(items, key=lambda i: (name_key(i.ledger.township), i.ledger.name)):
@@ -221,6 +227,32 @@ def tally(ws: Workspace, items: list[LoadedLedger], first: date, end: date,
             pushes[visit.kind] += 1
         totals["accepted_in_month"] += len([a for a in ledger.acceptances
                                             if first <= a.on <= end])
+        org_row = {"org": item.slug, "org_name": ledger.name, "township": ledger.township}
+        stage = ledger.stage_on(end)
+        totals["relapsed"] += stage == "反弹"
+        redo_by = ledger.redo_by_on(end)
+        if stage == "重新整顿":
+            totals["redo"] += 1
+        if redo_by is not None:
+            late = redo_by < end
+            totals["redo_overdue"] += late
+            redo_rows.append({**org_row, "redo_by": redo_by.isoformat(), "overdue": late,
+                              "days_overdue": (end - redo_by).days if late else 0,
+                              "open": len([p for p in ledger.problems if p.exists_on(end)
+                                           and not p.is_closed_on(end)])})
+        review_due = ledger.review_due_on(end, ws.config)
+        if review_due is not None and review_due < end:
+            totals["reviews_overdue"] += 1
+            converted = ledger.converted_on(end)
+            review_rows.append({**org_row, "converted_on": converted and converted.isoformat(),
+                                "review_due": review_due.isoformat(),
+                                "days_overdue": (end - review_due).days})
+        for notice in ledger.notices:
+            if notice.awaits_reply_on(end):
+                unanswered_rows.append({**org_row, "number": notice.number, "kind": notice.kind,
+                                        "on": notice.on.isoformat(),
+                                        "reply_by": notice.reply_by.isoformat(),
+                                        "days_overdue": (end - notice.reply_by).days})
         for problem in ledger.problems:
             if not problem.exists_on(end):
                 continue
@@ -251,8 +283,17 @@ def tally(ws: Workspace, items: list[LoadedLedger], first: date, end: date,
                                         "evidence": list(standing.evidence)})
             else:
                 totals["open"] += 1
-                if end <= problem.due <= horizon:
-                    warning_rows.append({**row, "days_left": (problem.due - end).days})
+                if end <= problem.deadline_on(end) <= horizon:
+                    warning_rows.append({**row, "days_left": (problem.deadline_on(end) - end).days})
+            granted = [e for e in problem.extensions if e.on <= end]
+            if granted:
+                totals["extended"] += 1
+                in_month = [e for e in granted if first <= e.on <= end]
+                totals["extended_in_month"] += bool(in_month)
+                extended_rows.append({**row, "extended_in_month": bool(in_month),
+                                      "extended_to": granted[-1].to.isoformat(),
+                                      "reason": granted[-1].reason,
+                                      "approved_by": granted[-1].approved_by})
             if problem.is_overdue_on(end):
                 totals["overdue"] += 1
                 unit["overdue"] += 1
@@ -289,6 +330,12 @@ def tally(ws: Workspace, items: list[LoadedLedger], first: date, end: date,
         "last_unit": last_unit["name"] if last_unit else None,
         "tied_last": tied_last,
         "overdue": overdue_rows,
+        "extended": extended_rows,
+        "redo": sorted(redo_rows, key=lambda r: (r["redo_by"], r["township"], r["org_name"])),
+        "notices_unanswered": sorted(unanswered_rows, key=lambda r: (-r["days_overdue"],
+                                                                     r["township"], r["number"])),
+        "reviews_overdue": sorted(review_rows, key=lambda r: (-r["days_overdue"], r["township"],
+                                                              r["org_name"])),
         "closed_in_month": closed_rows,
         "reopened_in_month": reopened_rows,
         "accepted_in_month": acceptance_rows(items, first, end),
@@ -352,7 +399,8 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         "first_month": not any(i.ledger.designated_on < month.first for i in items),
         **{k: counted[k] for k in ("totals", "overdue", "closed_in_month", "reopened_in_month",
                                    "accepted_in_month", "stalled", "warnings", "pushes",
-                                   "conversion", "by_category")},
+                                   "conversion", "by_category", "extended", "redo",
+                                   "notices_unanswered", "reviews_overdue")},
         "townships": ranking,
         "last_township": counted["last_unit"],
         "tied_last": counted["tied_last"],
@@ -402,15 +450,39 @@ def board_rows(ws: Workspace, as_of: date | None = None,
             continue
         row = org_summary(item, day)
         soon = [p for p in ledger.problems if p.exists_on(day) and not p.is_closed_on(day)
-                and day <= p.due <= day + timedelta(days=DUE_SOON_DAYS)]
+                and day <= p.deadline_on(day) <= day + timedelta(days=DUE_SOON_DAYS)]
         row["due_soon"] = len(soon)
         row["category_names"] = [ws.config.categories.get(c, "") for c in ledger.categories]
         row["rate"] = _rate(row["closed"], row["problems"])
         row["status"] = ("overdue" if row["overdue"] else "due_soon" if soon
                          else "accepted" if row["stage"] == "已转化" else "normal")
+        review_due = ledger.review_due_on(day, ws.config)
+        redo_by = ledger.redo_by_on(day)
+        row["review_due"] = review_due.isoformat() if review_due else None
+        row["redo_by"] = redo_by.isoformat() if redo_by else None
+        row["marks"] = board_marks(ledger, day, review_due, redo_by)
         rows.append(row)
     return {"as_of": day.isoformat(), "county": ws.config.county, "due_soon_days": DUE_SOON_DAYS,
             "round": chosen, "count": len(rows), "organizations": rows}
+
+
+def board_marks(ledger: Ledger, day: date, review_due: date | None,
+                redo_by: date | None) -> list[str]:
+    """The board's reminders for one organization on ``day``: 回头看逾期, 重新整顿逾期, and the
+    seeds' 避重就轻 and 四个一不全 (the rules of :mod:`zhengdun.rules`, as ``check`` warns)."""
+    marks = []
+    if review_due is not None and review_due < day:
+        marks.append("回头看逾期")
+    if redo_by is not None and redo_by < day:
+        marks.append("重新整顿逾期")
+    found = [p.category for p in ledger.problems if p.exists_on(day)]
+    if rules.evasive_categories(ledger.categories, found):
+        marks.append("避重就轻")
+    if rules.missing_forces(ledger.responsibility.to_data()):
+        marks.append("四个一不全")
+    if any(n.awaits_reply_on(day) for n in ledger.notices):
+        marks.append("通知书逾期未回复")
+    return marks
 
 
 def ledger_context(ws: Workspace, org: str, as_of: date | None = None,
@@ -444,12 +516,13 @@ def board_table(board: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     ``board --format csv`` writes and ``export`` puts in its 挂图作战 sheet."""
     header = ["乡镇", "村(社区)", "类别", "软弱涣散类型", "阶段", "问题数", "已销号", "未销号",
               "逾期", f"{board['due_soon_days']}天内到期", "销号率", "最近进展",
-              "包联县级领导", "第一书记"]
+              "包联县级领导", "第一书记", "提醒"]
     rows = [[row["township"], row["name"], row["kind"], "、".join(row["categories"]),
              row["stage"], row["problems"], row["closed"], row["open"],
              row["overdue"], row["due_soon"], row["rate"],
              row["last_activity"] or "", row["county_leader"] or "",
-             row["first_secretary"] or ""] for row in board["organizations"]]
+             row["first_secretary"] or "", "、".join(row.get("marks", []))]
+            for row in board["organizations"]]
     return header, rows
 
 

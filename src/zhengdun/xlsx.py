@@ -110,7 +110,7 @@ def problem_values(number: int, slug: str, ledger: Ledger, problem: Problem, day
     return [
         number, row["township"], row["org_name"], row["title"],
         row["category_name"] or row["category"], row["source"] or "",
-        "\n".join(problem.measures), problem.due, row["owner"],
+        "\n".join(str(m) for m in problem.measures), problem.due, row["owner"],
         "\n".join(progress_lines(problem, day)),
         date.fromisoformat(row["closed_on"]) if closed else None,
         (standing[-1].verified_by or "") if closed else "",
