@@ -68,7 +68,7 @@ GROUP_OVER = 3
 FETCH_ALL = "git fetch --unshallow"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """Something about the history that an inspector should see."""
 
