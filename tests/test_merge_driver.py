@@ -313,12 +313,14 @@ def test_the_driver_keeps_every_record_of_both_sides_in_date_order(
     assert len(merged.renumbered) == min(len(published), len(mine))
 
     # the same merge written through the splicer, onto ours' text, reads back as that data
-    folder = tmp_path / json.dumps([len(ours_new), len(theirs_new), len(ours_steps)])
-    folder.mkdir(exist_ok=True)
+    folder = tmp_path / json.dumps([len(ours_new), len(theirs_new), len(ours_steps), rebase])
+    (folder / ".git").mkdir(parents=True, exist_ok=True)
+    if rebase:  # what git leaves while it rebases: the driver reads the roles from it
+        (folder / ".git" / "rebase-merge").mkdir(exist_ok=True)
     paths = [folder / name for name in ("base.yaml", "ours.yaml", "theirs.yaml")]
     for path, data in zip(paths, (base, ours, theirs), strict=True):
         path.write_text(store.dump(data), encoding="utf-8")
-    result = merge_files(folder, *paths, LEDGER) if not rebase else None
-    if result is not None:
-        assert result.code == 0
-        assert store.load_data(paths[1]) == merged.data
+    result = merge_files(folder, *paths, LEDGER)
+    assert result.code == 0, result.said
+    assert store.load_data(paths[1]) == merged.data
+    assert len(result.said) == len(merged.renumbered)

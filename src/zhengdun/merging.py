@@ -458,7 +458,8 @@ def merge_files(root: Path, base: Path, ours: Path, theirs: Path, shown: str) ->
         said += [f"  {_where(slug, merged.data, c)}：{labels[0]}为“{_shown(c.ours)}”，"
                  f"{labels[1]}为“{_shown(c.theirs)}”" for c in merged.conflicts]
         said.append(history.conflict_hint(root, [shown], busy))
-    broken = [] if merged.conflicts or not merged.edits else \
+    # Only a merge that combined both sides' changes can make a ledger that neither side was
+    broken = [] if merged.conflicts or merged.data in (parsed[1], parsed[2]) else \
         _new_errors(root, shown, merged.data, parsed[1:])
     if broken:
         said.append(f"{shown} 两边的记录各自没有问题，合在一起却通不过 zhengdun check，"
