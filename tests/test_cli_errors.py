@@ -333,8 +333,8 @@ USAGE = [
     P(["commit"], ["缺少选项", "-m"], id="commit-without-message"),
     P(["add", "chengdong", "问题", "--due", "2026-12-31", "--owner", "王五"],
       ["缺少选项 --category"], id="add-without-category"),
-    P(["org", "add", "城西社区", "--kind", "社区", "--designated", "2026-03-15", "--category",
-       "10"], ["缺少选项 --township"], id="org-add-without-township"),
+    # org add without --township is not a usage error: an organization already registered is
+    # designated again without it (a new one is refused: test_campaign_rounds)
     P(["visit", "chengdong", "--by", "督查组", "内容"], ["缺少选项 --kind"],
       id="visit-without-kind"),
     P(["accept", "chengdong", "--by", "县委组织部"], ["缺少选项 --grade"],
@@ -674,9 +674,9 @@ def test_commit_config_change_that_breaks_an_unedited_ledger(base: Run, root: Pa
     config.write_text("".join(line for line in text.splitlines(keepends=True)
                               if not line.startswith('  "10":')), "utf-8")
     line = (root / "ledgers" / "chengdong.yaml").read_text("utf-8").splitlines().index(
-        '  - "10"') + 1
+        '      - "10"') + 1
     refused(base, root, ["commit", "-m", "精简类型目录"],
-            ["手工修改中有错误，未记录", f"ledgers/chengdong.yaml:{line}:5",
+            ["手工修改中有错误，未记录", f"ledgers/chengdong.yaml:{line}:9",
              "类型 10 不在类型目录中"])
 
 

@@ -164,7 +164,7 @@ def test_hand_written_invisible_text_is_flagged(root: Path) -> None:
     hand_written(root, "ledgers/chengbei.yaml", ledger_text(title='"\u200b\u200b"'))
     result = check(root)
     assert result.code == 1, result
-    assert ("ledgers/chengbei.yaml:9:12: 错误：问题清单第1项·问题：只有空格或看不见的字符，"
+    assert ("ledgers/chengbei.yaml:12:12: 错误：问题清单第1项·问题：只有空格或看不见的字符，"
             "等于没有填写") in result.out
 
 
@@ -340,7 +340,7 @@ def test_a_category_spelled_as_another_number_is_refused(root: Path, spelled: st
     hand_written(root, "ledgers/chengbei.yaml", ledger_text(category=spelled))
     result = check(root)
     assert result.code == 1, result
-    assert (f"ledgers/chengbei.yaml:10:15: 错误：问题清单第1项·类型：类型代码 {spelled} 会被读成数字 "
+    assert (f"ledgers/chengbei.yaml:13:15: 错误：问题清单第1项·类型：类型代码 {spelled} 会被读成数字 "
             f"{number}，不是类型代码 {spelled}") in result.out
     assert f'请加引号，写成 "{spelled}"；如果本来就是 {number}，直接写数字' in result.out
     before = snapshot(root)
