@@ -46,6 +46,8 @@ GENERATOR_VERSION = 2
 REPO = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO / "bench" / ".cache"
 SHIPPED_CONFIG = REPO / "zhengdun.yaml"
+#: The campaign round every generated organization is designated in (of the shipped config).
+ROUND = "2026"
 SHIPPED_LEDGERS = REPO / "ledgers"
 
 FIRST_DAY = date(2026, 3, 1)
@@ -303,9 +305,11 @@ def _plan_org(rng: random.Random, vocab: Vocabulary, size: Size, name: str, slug
         duty["work_team"] = f"{unit}驻{'社区' if kind == '社区' else '村'}工作队"
     templates = _templates(rng, vocab, kind, size.problems)
     categories = list(dict.fromkeys(t["category"] for t in templates[:2]))
-    state: dict[str, Any] = {"schema_version": 1, "name": name, "kind": kind,
-                             "township": township, "designated_on": designated,
-                             "categories": categories, "responsibility": duty}
+    state: dict[str, Any] = {"schema_version": 2, "name": name, "kind": kind,
+                             "township": township,
+                             "designations": [{"round": ROUND, "on": designated,
+                                               "categories": categories,
+                                               "responsibility": duty}]}
     org = Org(slug, name, kind, township, state)
     seq = 0
 
@@ -332,7 +336,7 @@ def _plan_org(rng: random.Random, vocab: Vocabulary, size: Size, name: str, slug
     for pid, (template, found) in enumerate(zip(templates, found_days, strict=True), start=1):
         ref = f"{slug}/{pid}"
         due = _month_end(found + timedelta(days=rng.choice([30, 45, 60, 90, 120, 150, 180])))
-        problem: dict[str, Any] = {"id": pid, "title": template["title"],
+        problem: dict[str, Any] = {"id": pid, "round": ROUND, "title": template["title"],
                                    "category": template["category"]}
         if template["source"]:
             problem["source"] = template["source"]
@@ -410,7 +414,7 @@ def _plan_org(rng: random.Random, vocab: Vocabulary, size: Size, name: str, slug
         kind_ = rng.choice(sorted(vocab.visits))
         by = rng.choice([*vocab.visit_by, verifier])
         visit_day = _days(rng, designated, last)
-        visit: dict[str, Any] = {"on": visit_day, "kind": kind_, "by": by,
+        visit: dict[str, Any] = {"round": ROUND, "on": visit_day, "kind": kind_, "by": by,
                                  "text": rng.choice(vocab.visits[kind_])}
 
         def add_visit(s: dict[str, Any], v: dict[str, Any] = visit) -> None:
@@ -421,11 +425,12 @@ def _plan_org(rng: random.Random, vocab: Vocabulary, size: Size, name: str, slug
     acceptance: dict[str, Any] | None = None
     if accepted:
         day = min(last, last_close + timedelta(days=rng.randint(3, 14)))
-        acceptance = {"on": day, "by": "县委组织部", "grade": "合格",
+        acceptance = {"round": ROUND, "on": day, "by": "县委组织部", "grade": "合格",
                       "score": float(rng.randint(85, 96)),
                       "note": f"{township}党委初验、县委组织部复核"}
     elif partly:
-        acceptance = {"on": _days(rng, min(date(2026, 10, 1), last), last), "by": "县委组织部",
+        acceptance = {"round": ROUND, "on": _days(rng, min(date(2026, 10, 1), last), last),
+                      "by": "县委组织部",
                       "grade": "基本合格", "score": float(rng.randint(70, 79)),
                       "note": rng.choice(vocab.notes)}
     if acceptance is not None:
@@ -437,8 +442,8 @@ def _plan_org(rng: random.Random, vocab: Vocabulary, size: Size, name: str, slug
     return org
 
 
-_TOP_ORDER = ("schema_version", "name", "kind", "township", "designated_on", "categories",
-              "responsibility", "problems", "visits", "acceptances")
+_TOP_ORDER = ("schema_version", "name", "kind", "township", "designations", "problems", "visits",
+              "acceptances")
 
 
 def ledger_data(state: dict[str, Any]) -> dict[str, Any]:

@@ -280,8 +280,9 @@ REFUSALS = [
       id="lone-surrogate"),
     # organizations
     P(["org", "add", "城东社区", "--township", "城关镇", "--kind", "社区", "--designated",
-       "2026-03-15", "--category", "10"], ["城东社区 已经登记过了（chengdong）",
-                                          "zhengdun show chengdong"], id="org-add-duplicate-name"),
+       "2026-03-15", "--category", "10"], ["城东社区 已在批次 2026 认定过：同一批次只能认定一次",
+                                          "再次认定请用新的批次（--round）"],
+      id="org-add-duplicate-name"),
     P(["org", "add", "城西社区", "--township", "城关镇", "--kind", "社区", "--designated",
        "2026-03-15", "--category", "10", "--slug", "ChengXi"],
       ["简称“ChengXi”不可用：只能用小写字母、数字和“-”", "例如 --slug chengdong"],
@@ -332,8 +333,8 @@ USAGE = [
     P(["commit"], ["缺少选项", "-m"], id="commit-without-message"),
     P(["add", "chengdong", "问题", "--due", "2026-12-31", "--owner", "王五"],
       ["缺少选项 --category"], id="add-without-category"),
-    P(["org", "add", "城西社区", "--kind", "社区", "--designated", "2026-03-15", "--category",
-       "10"], ["缺少选项 --township"], id="org-add-without-township"),
+    # org add without --township is not a usage error: an organization already registered is
+    # designated again without it (a new one is refused: test_campaign_rounds)
     P(["visit", "chengdong", "--by", "督查组", "内容"], ["缺少选项 --kind"],
       id="visit-without-kind"),
     P(["accept", "chengdong", "--by", "县委组织部"], ["缺少选项 --grade"],
@@ -602,13 +603,13 @@ def test_duplicate_name_behind_a_comment(base: Run, root: Path) -> None:
     commit_with_git(root, "加注释")
     refused(base, root, ["org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
                          "--designated", "2026-03-15", "--category", "10"],
-            ["城东社区 已经登记过了（chengdong）"])
+            ["城东社区 已在批次 2026 认定过：同一批次只能认定一次"])
 
 
 def test_untracked_ledger_file(base: Run, root: Path) -> None:
     (root / "ledgers" / "chengxi.yaml").write_text(
-        "schema_version: 1\nname: 城西社区\nkind: 社区\ntownship: 城关镇\n"
-        "designated_on: 2026-03-15\ncategories:\n  - \"10\"\n", "utf-8")
+        "schema_version: 2\nname: 城西社区\nkind: 社区\ntownship: 城关镇\n"
+        "designations:\n  - round: \"2026\"\n    on: 2026-03-15\n    categories:\n      - \"10\"\n", "utf-8")
     refused(base, root, ["visit", "城西社区", "--kind", "督查", "--by", "督查组", "内容"],
             ["ledgers/chengxi.yaml 是新文件，还没有记录到历史中", "zhengdun commit -m"])
 
@@ -660,8 +661,8 @@ def test_commit_invalid_yaml(base: Run, root: Path) -> None:
 
 def test_commit_new_ledger_with_a_name_already_taken(base: Run, root: Path) -> None:
     (root / "ledgers" / "xinshequ.yaml").write_text(
-        "schema_version: 1\nname: 城东社区\nkind: 社区\ntownship: 城关镇\n"
-        "designated_on: 2026-03-15\ncategories:\n  - \"10\"\n", "utf-8")
+        "schema_version: 2\nname: 城东社区\nkind: 社区\ntownship: 城关镇\n"
+        "designations:\n  - round: \"2026\"\n    on: 2026-03-15\n    categories:\n      - \"10\"\n", "utf-8")
     refused(base, root, ["commit", "-m", "补录"],
             ["手工修改中有错误，未记录",
              "ledgers/xinshequ.yaml:1:1: 错误：名称“城东社区”与 ledgers/chengdong.yaml 重复"])
@@ -673,9 +674,9 @@ def test_commit_config_change_that_breaks_an_unedited_ledger(base: Run, root: Pa
     config.write_text("".join(line for line in text.splitlines(keepends=True)
                               if not line.startswith('  "10":')), "utf-8")
     line = (root / "ledgers" / "chengdong.yaml").read_text("utf-8").splitlines().index(
-        '  - "10"') + 1
+        '      - "10"') + 1
     refused(base, root, ["commit", "-m", "精简类型目录"],
-            ["手工修改中有错误，未记录", f"ledgers/chengdong.yaml:{line}:5",
+            ["手工修改中有错误，未记录", f"ledgers/chengdong.yaml:{line}:9",
              "类型 10 不在类型目录中"])
 
 

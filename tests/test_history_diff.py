@@ -283,10 +283,12 @@ def test_bad_format_is_refused(county: Dated) -> None:
 
 
 def ledger_text(i: int) -> str:
-    text = (f"schema_version: 1\nname: 村{i:02d}\nkind: 村\ntownship: 镇{i % 3}\n"
-            "designated_on: 2026-09-01\ncategories:\n  - \"4\"\nresponsibility: {}\n")
+    text = (f"schema_version: 2\nname: 村{i:02d}\nkind: 村\ntownship: 镇{i % 3}\n"
+            "designations:\n  - round: \"2026\"\n    on: 2026-09-01\n    categories:\n"
+            "      - \"4\"\n    responsibility: {}\n")
     if i % 3 == 0:
-        text += ("problems:\n  - id: 1\n    title: 问题\n    category: \"4\"\n"
+        text += ("problems:\n  - id: 1\n    round: \"2026\"\n    title: 问题\n"
+                 "    category: \"4\"\n"
                  "    found_on: 2026-09-02\n    due: 2026-12-31\n    owner: 甲\n")
     if i % 6 == 0:
         text += ("    closures:\n      - on: 2026-09-03\n        result: 好\n"

@@ -230,3 +230,14 @@ def test_a_broken_v1_config_is_refused(tmp_path: Path, config: str | None, messa
     before = snapshot(root)
     assert message in failed(Run(root)("migrate"))
     assert snapshot(root) == before
+
+
+def test_reading_a_commit_from_before_the_migration(tmp_path: Path) -> None:
+    root = v1_workspace(tmp_path)
+    run = Run(root)
+    ok(run("migrate"))
+    now = json.loads(ok(run("board", "--json", "--as-of", "2026-11-21")))
+    then = json.loads(ok(run("board", "--json", "--as-of", "2026-11-21", "--at", "HEAD~1")))
+    assert then["organizations"] == now["organizations"]
+    shown = json.loads(ok(run("show", "majiaping", "--json", "--at", "HEAD~1")))
+    assert shown["round"] == "2026" and len(shown["problems"]) == 5

@@ -250,11 +250,12 @@ def test_parse_reads_inline_values_and_repeated_options() -> None:
     assert parse(SPECS["bulletin"], ["--month", "2026-10", "-o", "通报.md", "--date=2026-11-02"]
                  ) == {"month": "2026-10", "number": None, "issued": "2026-11-02",
                        "template": None, "format": None, "at": None, "output": "通报.md",
-                       "as_json": False, "quarter": None, "year": None, "township": None}
+                       "as_json": False, "quarter": None, "year": None, "township": None,
+                       "round_name": None}
     assert parse(SPECS["list"], ["--overdue", "--json"]) == {
         "org": None, "township": None, "category": None, "due_within": None, "as_of": None,
         "at": None, "open": False, "closed": False, "overdue": True, "as_json": True,
-        "leader": None}
+        "leader": None, "round_name": None}
     assert parse(SPECS["report"], ["leader", "刘建国", "--json"]) == {
         "name": "leader", "subject": "刘建国", "org": None, "as_of": None, "at": None,
         "output": None, "as_json": True}

@@ -308,8 +308,8 @@ def outside(tmp_path: Path) -> Path:
     folder = tmp_path / "别处"
     folder.mkdir()
     (folder / "secret.yaml").write_text(
-        "schema_version: 1\nname: 机密村\nkind: 村\ntownship: 城关镇\ndesignated_on: 2026-03-15\n"
-        f"categories:\n  - \"1\"\nproblems:\n  - id: 1\n    title: {SECRET}\n"
+        "schema_version: 2\nname: 机密村\nkind: 村\ntownship: 城关镇\ndesignations:\n  - round: \"2026\"\n    on: 2026-03-15\n"
+        f"    categories:\n      - \"1\"\nproblems:\n  - id: 1\n    round: \"2026\"\n    title: {SECRET}\n"
         "    category: \"1\"\n    found_on: 2026-03-10\n    due: 2026-06-30\n    owner: 某人\n"
         "\tbroken: 一行坏掉的内容\n", encoding="utf-8")
     return folder
@@ -467,8 +467,8 @@ def test_pipe_and_socket_in_ledgers_are_refused_without_hanging(root: Path) -> N
 
 # --------------------------------------------------------------------------- encodings, layouts
 
-VALID = ("schema_version: 1\nname: 西岭村\nkind: 村\ntownship: 城关镇\ndesignated_on: 2026-03-15\n"
-         "categories:\n  - \"1\"\nproblems:\n  - id: 1\n    title: 阵地建设滞后\n    category: \"1\"\n"
+VALID = ("schema_version: 2\nname: 西岭村\nkind: 村\ntownship: 城关镇\ndesignations:\n  - round: \"2026\"\n    on: 2026-03-15\n"
+         "    categories:\n      - \"1\"\nproblems:\n  - id: 1\n    round: \"2026\"\n    title: 阵地建设滞后\n    category: \"1\"\n"
          "    found_on: 2026-03-10\n    due: 2026-06-30\n    owner: 王五\n")
 
 

@@ -102,17 +102,20 @@ def test_the_quick_path_itself_refuses_at_the_size_limit(
 #: A ledger as a clerk might type it: 4-space blocks, comments after several spaces, a problem
 #: written on one line, a closure on one line, an inline list of steps, empty inline lists.
 HAND = """\
-schema_version: 1
+schema_version: 2
 name: 城东社区
 kind: 社区
 township: 城关镇
-designated_on: 2026-03-15
-categories: ["10"]
-responsibility:
-    county_leader: 张三      # 包联县级领导
-    branch_secretary: 王五   # 书记
+designations:
+    - round: "2026"
+      on: 2026-03-15
+      categories: ["10"]
+      responsibility:
+          county_leader: 张三      # 包联县级领导
+          branch_secretary: 王五   # 书记
 problems:
     - id: 1
+      round: "2026"
       title: 小区停车位不足
       category: "10"
       found_on: 2026-03-10
@@ -121,8 +124,9 @@ problems:
       steps:
           - on: 2026-04-02
             text: 召开居民议事会     # 第一次
-    - {id: 2, title: 垃圾清运不及时, category: "10", found_on: 2026-03-10, due: 2026-06-30, owner: 王五}
+    - {id: 2, round: "2026", title: 垃圾清运不及时, category: "10", found_on: 2026-03-10, due: 2026-06-30, owner: 王五}
     - id: 3
+      round: "2026"
       title: 路灯不亮
       category: "10"
       found_on: 2026-03-10
@@ -132,6 +136,7 @@ problems:
       closures:
           - {on: 2026-05-01, result: 已修好}
     - id: 4
+      round: "2026"
       title: 井盖缺失
       category: "10"
       found_on: 2026-03-10
@@ -143,7 +148,8 @@ visits: []     # 督查记录
 acceptances: []
 """
 
-FLOW_PROBLEM = ('    - {id: 2, title: 垃圾清运不及时, category: "10", found_on: 2026-03-10, '
+FLOW_PROBLEM = ('    - {id: 2, round: "2026", title: 垃圾清运不及时, category: "10", '
+                'found_on: 2026-03-10, '
                 'due: 2026-06-30, owner: 王五}\n')
 
 #: Each recording command, and the lines of HAND it may change (every other line must stay
@@ -163,7 +169,7 @@ RECORDS: list[tuple[tuple[str, ...], list[str]]] = [
     (("accept", "城东社区", "--grade", "基本合格", "--by", "县委组织部"), ["acceptances: []\n"]),
     (("org", "set", "城东社区", "--first-secretary", "赵六"), []),
     (("org", "set", "城东社区", "--county-leader", "李四"),
-     ["    county_leader: 张三      # 包联县级领导\n"]),
+     ["          county_leader: 张三      # 包联县级领导\n"]),
 ]
 
 
@@ -216,6 +222,7 @@ def test_a_record_on_a_hand_made_layout_changes_only_its_own_lines(
 #: become a block. ruamel.yaml could, but only by rewriting the whole file.
 ODD = HAND.replace("""\
     - id: 3
+      round: "2026"
       title: 路灯不亮
       category: "10"
       found_on: 2026-03-10
@@ -225,6 +232,7 @@ ODD = HAND.replace("""\
 """, """\
     - steps: []
       id: 3
+      round: "2026"
       title: 路灯不亮
       category: "10"
       found_on: 2026-03-10
@@ -243,7 +251,7 @@ def test_a_layout_the_splice_cannot_extend_is_refused_not_rewritten(
     (root / LEDGER).write_text(ODD, encoding="utf-8")
     _ok(root, "commit", "-m", "手工修改")
     refused(root, ["step", "chengdong/3", "新进展"],
-            "chengdong.yaml 第 21 行“- steps: []”的写法，zhengdun 无法只在这里添加这次的记录",
+            "chengdong.yaml 第 24 行“- steps: []”的写法，zhengdun 无法只在这里添加这次的记录",
             "会改动其他行", "本次未记录", "zhengdun commit -m", env={"ZHENGDUN_QUICK": quick})
     assert (root / LEDGER).read_text(encoding="utf-8") == ODD
     _ok(root, "step", "chengdong/1", "其他问题照常记录", env={"ZHENGDUN_QUICK": quick})

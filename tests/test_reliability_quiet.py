@@ -49,14 +49,17 @@ def hand_written(root: Path, rel: str, text: str, message: str = "手工修改")
 
 
 LEDGER_TEXT = """\
-schema_version: 1
+schema_version: 2
 name: {name}
 kind: 村
 township: {township}
-designated_on: 2026-03-15
-categories: ["10"]
+designations:
+  - round: "2026"
+    on: 2026-03-15
+    categories: ["10"]
 problems:
   - id: 1
+    round: "2026"
     title: {title}
     category: {category}
     found_on: 2026-03-10
@@ -161,7 +164,7 @@ def test_hand_written_invisible_text_is_flagged(root: Path) -> None:
     hand_written(root, "ledgers/chengbei.yaml", ledger_text(title='"\u200b\u200b"'))
     result = check(root)
     assert result.code == 1, result
-    assert ("ledgers/chengbei.yaml:9:12: 错误：问题清单第1项·问题：只有空格或看不见的字符，"
+    assert ("ledgers/chengbei.yaml:12:12: 错误：问题清单第1项·问题：只有空格或看不见的字符，"
             "等于没有填写") in result.out
 
 
@@ -172,7 +175,7 @@ def test_names_equal_without_zero_width_characters_are_one_name(root: Path, path
     env = PATHS[path]
     refused(root, ("org", "add", "城东社区\u200b", "--township", "城关镇", "--kind", "社区",
                    "--designated", "2026-03-15", "--category", "10"),
-            "城东社区 已经登记过了（chengdong）", env=env)
+            "城东社区 已在批次 2026 认定过：同一批次只能认定一次", env=env)
     assert shown(root, "城东社区\u200b", **env)["slug"] == "chengdong"
     hand_written(root, "ledgers/chengdong2.yaml", ledger_text(name='"城东社区\u200b"'))
     result = check(root)
@@ -320,11 +323,11 @@ def test_a_cr_only_ledger_keeps_cr_line_ends(root: Path, path: str) -> None:
 
 def test_a_cr_only_ledger_is_known_by_its_name(root: Path) -> None:
     """The cheap read of a `name:` line (before the whole file is parsed) ends it at a CR."""
-    text = ledger_text().replace("schema_version: 1\n", "")
-    hand_written(root, "ledgers/chengbei.yaml", (text + "schema_version: 1\n").replace("\n", "\r"))
+    text = ledger_text().replace("schema_version: 2\n", "")
+    hand_written(root, "ledgers/chengbei.yaml", (text + "schema_version: 2\n").replace("\n", "\r"))
     refused(root, ("org", "add", "城北村", "--township", "城关镇", "--kind", "村",
                    "--designated", "2026-03-15", "--category", "10"),
-            "城北村 已经登记过了（chengbei）")
+            "城北村 已在批次 2026 认定过：同一批次只能认定一次")
     assert shown(root, "城北村")["slug"] == "chengbei"
 
 
@@ -337,7 +340,7 @@ def test_a_category_spelled_as_another_number_is_refused(root: Path, spelled: st
     hand_written(root, "ledgers/chengbei.yaml", ledger_text(category=spelled))
     result = check(root)
     assert result.code == 1, result
-    assert (f"ledgers/chengbei.yaml:10:15: 错误：问题清单第1项·类型：类型代码 {spelled} 会被读成数字 "
+    assert (f"ledgers/chengbei.yaml:13:15: 错误：问题清单第1项·类型：类型代码 {spelled} 会被读成数字 "
             f"{number}，不是类型代码 {spelled}") in result.out
     assert f'请加引号，写成 "{spelled}"；如果本来就是 {number}，直接写数字' in result.out
     before = snapshot(root)

@@ -130,19 +130,19 @@ SPECS: dict[str, Spec] = {
     "bulletin": Spec((), {"--month": "month", "--number": "number", "--date": "issued",
                           "--template": "template", "--format": "format", "--at": "at",
                           "--output": "output", "-o": "output", "--quarter": "quarter",
-                          "--year": "year", "--township": "township", "--round": "round"},
+                          "--year": "year", "--township": "township", "--round": "round_name"},
                      flags={"--json": "as_json"}),
     "board": Spec((), {"--as-of": "as_of", "--format": "format", "--at": "at",
                        "--output": "output", "-o": "output", "--township": "township",
-                       "--leader": "leader", "--round": "round"}, flags={"--json": "as_json"}),
+                       "--leader": "leader", "--round": "round_name"}, flags={"--json": "as_json"}),
     "list": Spec((), {"--org": "org", "--township": "township", "--category": "category",
                       "--due-within": "due_within", "--as-of": "as_of", "--at": "at",
-                      "--leader": "leader", "--round": "round"},
+                      "--leader": "leader", "--round": "round_name"},
                  flags={"--open": "open", "--closed": "closed", "--overdue": "overdue",
                         "--json": "as_json"}),
     "check": Spec(flags={"--json": "as_json"}),
     "log": Spec(("target",), flags={"--json": "as_json"}),
-    "show": Spec(("org",), {"--as-of": "as_of", "--at": "at", "--round": "round"},
+    "show": Spec(("org",), {"--as-of": "as_of", "--at": "at", "--round": "round_name"},
                  flags={"--json": "as_json"}),
     "report": Spec(("name",), {"--org": "org", "--as-of": "as_of", "--at": "at",
                                "--output": "output", "-o": "output"},
@@ -742,7 +742,7 @@ def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
     def compute() -> Any:
         return commands.bulletin(directory, values["month"], values["number"], values["issued"],
                                  template, values["at"], output, as_json, *periods[1:],
-                                 values["round"])
+                                 values["round_name"])
 
     if values["at"] is not None:
         return commands.emit(compute())
@@ -750,7 +750,7 @@ def _bulletin(directory: Path | None, values: dict[str, Any]) -> int:
                                  or template.startswith(".")):
         return commands.emit(compute())  # a template file elsewhere: not among the inputs hashed
     parts = ("bulletin", *map(_opt, periods), _opt(values["number"]), _opt(values["issued"]),
-             _opt(template), str(as_json), _opt(values["round"]))
+             _opt(template), str(as_json), _opt(values["round_name"]))
     what = ("月度通报" if values["month"] is not None
             else "季度总结" if values["quarter"] is not None else "年度总结")
     return _answer(directory, parts, None if as_json else output, what, compute)
@@ -769,20 +769,20 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
 
         def compute_json() -> Any:
             return commands.board(directory, values["as_of"], fmt, None, None, True, *scope,
-                                  values["round"])
+                                  values["round_name"])
 
         parts = ("board", _opt(values["as_of"]), _opt(fmt), "True",  # the --json view's key
-                 *map(_opt, scope), _opt(values["round"]))
+                 *map(_opt, scope), _opt(values["round_name"]))
         return _on_screen(_cached(directory, parts, compute_json), print_board)
 
     def compute() -> Any:
         return commands.board(directory, values["as_of"], fmt, values["at"], output,
-                              values["as_json"], *scope, values["round"])
+                              values["as_json"], *scope, values["round_name"])
 
     if values["at"] is not None:
         return commands.emit(compute())
     parts = ("board", _opt(values["as_of"]), _opt(fmt), str(values["as_json"]),
-             *map(_opt, scope), _opt(values["round"]))
+             *map(_opt, scope), _opt(values["round_name"]))
     return _answer(directory, parts, output, "挂图作战表", compute)
 
 
@@ -798,13 +798,13 @@ def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     def compute() -> Any:
         data = commands.problems(directory, options[0], options[1], options[2], status,
                                  int(within) if within is not None else None,
-                                 values["as_of"], values["at"], options[3], values["round"])
+                                 values["as_of"], values["at"], options[3], values["round_name"])
         return commands.Output(commands.json_text(data))
 
     if values["at"] is not None:
         return commands.emit(compute())
     parts = ("list", *map(_opt, options), ",".join(status), _opt(within), _opt(values["as_of"]),
-             _opt(values["round"]))
+             _opt(values["round_name"]))
 
     def only(root: Path) -> str | None:  # one organization (no --township): its file alone
         return _exact_slug(root, options[0]) if options[1] is None and options[3] is None \
@@ -826,14 +826,14 @@ def _show(directory: Path | None, values: dict[str, Any]) -> int:
 
     def compute() -> Any:
         return commands.Output(commands.json_text(commands.show(directory, org, as_of, at,
-                                                                values["round"])))
+                                                                values["round_name"])))
 
     def only(root: Path) -> str | None:
         return _exact_slug(root, org)
 
     if at is not None:
         return commands.emit(compute())
-    return _answer(directory, ("show", _opt(org), _opt(as_of), _opt(values["round"])), None, "",
+    return _answer(directory, ("show", _opt(org), _opt(as_of), _opt(values["round_name"])), None, "",
                    compute, only)
 
 

@@ -249,10 +249,12 @@ def locate(doc: store.Document, display: str, findings: list[Finding],
 
 
 def validate(doc: store.Document, model: type[M], display: str, keep: bool = False,
-             ) -> tuple[M | None, list[Located]]:
+             committed: bool = False) -> tuple[M | None, list[Located]]:
     """Parse and validate a file; on failure return every finding, placed on its line.
 
-    ``keep``: the document remembers its parse, for the edit that follows.
+    ``keep``: the document remembers its parse, for the edit that follows. ``committed``: a
+    ledger as an earlier commit holds it (``--at``): one of the first format from before
+    ``zhengdun migrate`` is read as migrate rewrote it, not refused.
     """
     try:
         parsed = doc.parse(keep=keep)
@@ -263,7 +265,11 @@ def validate(doc: store.Document, model: type[M], display: str, keep: bool = Fal
         from zhengdun.rules import old_schema_refusal
 
         old = old_schema_refusal(parsed.data.get("schema_version"), display)
-        if old is not None:
+        if old is not None and committed and model is Ledger:
+            from zhengdun.migrate import readable_old_ledger
+
+            readable_old_ledger(parsed.data)
+        elif old is not None:
             raise UserError(old.message, old.hint)
     if not isinstance(parsed.data, dict):
         return None, [Located(display, 1, 1, "文件内容应为“键: 值”形式的台账，现在是空的或格式不对",
@@ -298,7 +304,8 @@ def load_ledger(ws: Workspace, slug: str) -> LoadedLedger:
     path = ws.ledger_path(slug)
     display = ws.rel(path)
     doc = ws.documents([slug])[0][1] if ws.revision is not None else store.read(path, display)
-    ledger, findings = validate(doc, Ledger, display, keep=True)
+    ledger, findings = validate(doc, Ledger, display, keep=True,
+                                committed=ws.revision is not None)
     if ledger is None:
         raise DataError(f"{display} 有格式错误，无法读取", findings,
                         f"请修正后再运行（zhengdun check 会列出全部问题），"
@@ -327,7 +334,7 @@ def load_all(ws: Workspace) -> list[LoadedLedger]:
             loaded.append(LoadedLedger(slug, doc, kept))
             continue
         display = ws.rel(doc.path)
-        ledger, findings = validate(doc, Ledger, display)
+        ledger, findings = validate(doc, Ledger, display, committed=ws.revision is not None)
         if ledger is None:
             broken += findings
         else:
