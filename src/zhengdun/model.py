@@ -332,8 +332,19 @@ class Ledger(Record):
         return max(dates) if dates else None
 
 
+class Clerk(Record):
+    """一位同志 who records in a shared workspace: their git identity, the SSH public key their
+    commits are signed with (optional), and the townships they answer for (none named: all)."""
+
+    name: Text
+    email: Text
+    signing_key: Text | None = None
+    townships: list[Text] = Field(default_factory=list)
+
+
 class Config(Record):
-    """zhengdun.yaml: the county, the issuing office, the catalog of categories and sources."""
+    """zhengdun.yaml: the county, the issuing office, the catalog of categories and sources;
+    for a workspace several clerks share, who they are and whether commits must be signed."""
 
     schema_version: Literal[1]
     county: Text
@@ -344,6 +355,8 @@ class Config(Record):
     sources: list[Text] = Field(default_factory=lambda: list(DEFAULT_SOURCES))
     next_steps: Text | None = None
     backfill_days: Annotated[int, Field(ge=0)] = 7
+    clerks: list[Clerk] = Field(default_factory=list)
+    signing: Literal["required", "optional"] = "optional"
 
     @field_validator("categories", mode="before")
     @classmethod
