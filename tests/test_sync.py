@@ -508,10 +508,11 @@ def signed_county(county: tuple[Clerk, Clerk, Clerk],
         text = text.replace(f"    email: {email}\n",
                             f"    email: {email}\n    signing_key: {public}\n")
     config.write_text(text + "signing: required\n", encoding="utf-8")
+    for clerk in county:  # each clerk tells git which private key is theirs
+        clerk.git("config", "user.signingkey", str(keys[clerk.email][0]))
     chief.ok("commit", "-m", "要求签名")  # published unsigned: signing starts with this config
     chief.ok("sync")
     for clerk in county:
-        clerk.git("config", "user.signingkey", str(keys[clerk.email][0]))
         clerk.ok("sync")
         assert clerk.git("config", "commit.gpgsign").stdout.strip() == "true"
         assert clerk.git("config", "gpg.format").stdout.strip() == "ssh"
@@ -576,6 +577,7 @@ def test_sync_asks_for_the_private_key_it_needs(server: Server,
                                                 county: tuple[Clerk, Clerk, Clerk],
                                                 tmp_path: Path) -> None:
     chief, chengguan, _ = county
+    chengguan.ok("sync")
     _, public = keypair(tmp_path / "keys", "chengguan")
     config = chief.root / "zhengdun.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace(
@@ -583,11 +585,13 @@ def test_sync_asks_for_the_private_key_it_needs(server: Server,
         f"    email: chengguan@example.com\n    signing_key: {public}\n"), encoding="utf-8")
     chief.ok("commit", "-m", "城关镇签名")
     chief.ok("sync")
-    chengguan.ok("sync")  # first sync: learns the new config, then needs the key
-    before = chengguan.snapshot()
-    result = chengguan.run("sync")
+    chengguan.add("chengdong", "停车难")
+    local = chengguan.head()
+    result = chengguan.run("sync")  # learns the key from the server's config, then stops
     assert result.returncode == 1
     assert "错误：zhengdun.yaml 要求 城关镇党委 的提交用 SSH 密钥签名，但 git 还不知道用哪把私钥签名" \
         in result.stderr
     assert "git config user.signingkey" in result.stderr
-    assert chengguan.snapshot() == before
+    assert chengguan.head() != local and chengguan.git(
+        "log", "-1", "--format=%s").stdout.strip() == "add chengdong/1: 停车难"  # on top, kept
+    assert "add chengdong/1: 停车难" not in published(server)

@@ -85,18 +85,23 @@ def configure(root: Path) -> None:
 def _configure_signing(root: Path) -> None:
     """``gpg.format=ssh`` and ``commit.gpgsign`` for a clerk whose key ``zhengdun.yaml`` names;
     the private key itself is the clerk's (``user.signingkey``), never in the workspace."""
-    from zhengdun.workspace import load_config
+    from zhengdun import store
 
-    config = load_config(root)
+    # plain data, not the models: a sync with nothing to do stays light (check judges the file)
+    data = store.read(root / place.CONFIG_NAME, place.CONFIG_NAME).parse().data
+    clerks = [c for c in (data.get("clerks") if isinstance(data, dict) else None) or []
+              if isinstance(c, dict) and c.get("signing_key")]
+    if not clerks:
+        return
     email = history.identity(root).lower()
-    clerk = next((c for c in config.clerks if c.email.lower() == email), None)
-    if clerk is None or clerk.signing_key is None:
+    clerk = next((c for c in clerks if str(c.get("email", "")).lower() == email), None)
+    if clerk is None:
         return
     history.run(root, "config", "gpg.format", "ssh")
     history.run(root, "config", "commit.gpgsign", "true")
     key = history.run(root, "config", "--get", "user.signingkey", check=False).stdout.strip()
     if not key:
-        raise UserError(f"zhengdun.yaml 要求 {clerk.name} 的提交用 SSH 密钥签名，但 git 还不知道用哪把"
+        raise UserError(f"zhengdun.yaml 要求 {clerk.get('name') or email} 的提交用 SSH 密钥签名，但 git 还不知道用哪把"
                         "私钥签名，本次未同步",
                         "请运行 git config user.signingkey ~/.ssh/id_ed25519（换成与 zhengdun.yaml "
                         "中公钥配对的私钥文件）后重新运行 zhengdun sync")
@@ -124,6 +129,7 @@ def sync(root: Path, progress: Progress | None = None, attempts: int = ATTEMPTS)
             for attempt in range(attempts):
                 _fetch(remote, progress)
                 done.received += _integrate(repo, upstream)
+                _configure_signing(root)  # the server's zhengdun.yaml may have named a key
                 ahead = _count(repo, f"{upstream}..HEAD" if _exists(repo, upstream) else "HEAD")
                 if not ahead:
                     return done
