@@ -14,10 +14,12 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -306,6 +308,7 @@ def test_an_unreachable_server_loses_nothing(server: Server,
     result = chengguan.run("sync")
     assert result.returncode == 1, result.stdout
     assert "错误：连不上服务器 git://127.0.0.1:" in result.stderr
+    assert "fatal: unable to connect to 127.0.0.1" in result.stderr  # git's own reason
     assert "本地记录都还在，没有任何改动" in result.stderr
     assert "Traceback" not in result.stderr
     assert chengguan.snapshot() == before
@@ -595,3 +598,49 @@ def test_sync_asks_for_the_private_key_it_needs(server: Server,
     assert chengguan.head() != local and chengguan.git(
         "log", "-1", "--format=%s").stdout.strip() == "add chengdong/1: 停车难"  # on top, kept
     assert "add chengdong/1: 停车难" not in published(server)
+
+
+def test_several_remotes_and_none_named_origin_is_refused(
+        server: Server, county: tuple[Clerk, Clerk, Clerk]) -> None:
+    _, chengguan, _ = county
+    chengguan.git("remote", "rename", "origin", "county")
+    chengguan.git("branch", "--unset-upstream")
+    chengguan.git("remote", "add", "backup", server.url)
+    before = chengguan.snapshot()
+    result = chengguan.run("sync")
+    assert result.returncode == 1
+    assert "错误：工作区有多个远程仓库（" in result.stderr and "不知道和哪个同步" in result.stderr
+    assert chengguan.snapshot() == before
+
+
+class _AskForPassword(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # every request: a password is needed
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="county"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_server_asking_for_a_password_is_an_authentication_failure(tmp_path: Path) -> None:
+    """An HTTP server on 127.0.0.1 that wants a password: sync never prompts, and says so."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _AskForPassword)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        clerk = Clerk("组织部", "county@example.com", tmp_path / "alone")
+        subprocess.run([str(ZHENGDUN), "init", str(clerk.root), "--county", "示范县", "--issuer",
+                        "组织部"], check=True, capture_output=True, env=clerk.env())
+        clerk.git("remote", "add", "origin",
+                  f"http://127.0.0.1:{httpd.server_address[1]}/county.git")
+        before = clerk.snapshot()
+        result = clerk.run("sync")
+    finally:
+        httpd.shutdown()
+        thread.join()
+    assert result.returncode == 1
+    assert "错误：服务器 http://127.0.0.1:" in result.stderr
+    assert "拒绝了身份验证（用户名、密码或 SSH 密钥不对），无法同步" in result.stderr
+    assert clerk.snapshot() == before

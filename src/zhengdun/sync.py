@@ -173,10 +173,11 @@ def _remote(repo: Repo) -> Remote:
 def _fetch(remote: Remote, progress: Progress | None) -> None:
     from git import GitCommandError
 
+    relay = _relay(progress)
     try:
-        remote.fetch(progress=_relay(progress))
-    except GitCommandError as exc:
-        raise _unreachable(remote, str(exc.stderr)) from None
+        remote.fetch(progress=relay)
+    except GitCommandError as exc:  # git's reason went to the progress parser's error lines
+        raise _unreachable(remote, _said_by_git(relay, exc)) from None
 
 
 def _integrate(repo: Repo, upstream: str) -> int:
@@ -214,7 +215,7 @@ def _push(remote: Remote, branch: str, progress: Progress | None) -> bool:
     try:
         results = remote.push(f"HEAD:refs/heads/{branch}", progress=relay, set_upstream=True)
     except GitCommandError as exc:
-        raise _unreachable(remote, str(exc.stderr)) from None
+        raise _unreachable(remote, _said_by_git(relay, exc)) from None
     told = _remote_lines(relay)
     for info in results:
         if info.flags & PushInfo.REJECTED:
@@ -250,13 +251,24 @@ def _unreachable(remote: Remote, stderr: str) -> UserError:
                      "zhengdun sync")
 
 
+def _said_by_git(relay: Any, exc: Exception) -> str:
+    """Everything git wrote on stderr: GitPython's progress parser keeps it in its lines."""
+    return "\n".join([*relay.error_lines, *relay.other_lines, str(getattr(exc, "stderr", ""))])
+
+
 def _first(stderr: str) -> str:
-    """git's own reason, out of GitPython's ``stderr: '…'`` wrapping."""
+    """git's own reason (``fatal: …``, with its continuation line), out of what it wrote."""
     lines = [line.strip().removeprefix("stderr: '").rstrip("'").strip()
              for line in stderr.splitlines()]
-    reasons = [line for line in lines if line.startswith(("fatal:", "error:"))] or \
-        [line for line in lines if line]
-    return reasons[0] if reasons else "（git 没有给出原因）"
+    lines = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        for mark in ("fatal:", "error:"):
+            if mark in line:
+                reason = line[line.index(mark):]
+                if reason.endswith(":") and index + 1 < len(lines):
+                    reason += " " + lines[index + 1]
+                return reason
+    return lines[0] if lines else "（git 没有给出原因）"
 
 
 def _exists(repo: Repo, ref: str) -> bool:
