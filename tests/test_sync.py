@@ -644,3 +644,23 @@ def test_a_server_asking_for_a_password_is_an_authentication_failure(tmp_path: P
     assert "错误：服务器 http://127.0.0.1:" in result.stderr
     assert "拒绝了身份验证（用户名、密码或 SSH 密钥不对），无法同步" in result.stderr
     assert clerk.snapshot() == before
+
+
+def test_a_branch_the_server_cannot_update_is_tried_again_then_given_up(
+        server: Server, county: tuple[Clerk, Clerk, Clerk]) -> None:
+    """The server cannot move its branch (a stale lock, as when another push holds it): sync
+    takes it for a lost race, tries again, and after its attempts says so, keeping the record."""
+    from zhengdun.errors import UserError
+    from zhengdun.sync import sync
+
+    _, chengguan, _ = county
+    chengguan.ok("sync")
+    chengguan.add("chengdong", "停车难")
+    local = chengguan.head()
+    (server.bare / "refs" / "heads" / "main.lock").write_text("", encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        sync(chengguan.root, attempts=2)
+    assert refused.value.message == "服务器上的台账一直在更新，试了 2 次仍未能发布本地记录"
+    assert chengguan.head() == local
+    (server.bare / "refs" / "heads" / "main.lock").unlink()
+    assert "发布本地的 1 次记录" in chengguan.ok("sync")

@@ -25,7 +25,7 @@ import importlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,6 @@ class Synced:
     received: int = 0  # commits brought from the server
     sent: int = 0  # the clerk's commits now published
     retries: int = 0  # pushes tried again after another clerk published first
-    notes: list[str] = field(default_factory=list)
 
     def said(self) -> str:
         """The line the clerk reads."""
