@@ -664,3 +664,20 @@ def test_a_branch_the_server_cannot_update_is_tried_again_then_given_up(
     assert chengguan.head() == local
     (server.bare / "refs" / "heads" / "main.lock").unlink()
     assert "发布本地的 1 次记录" in chengguan.ok("sync")
+
+
+def test_transfers_report_their_progress(server: Server,
+                                         county: tuple[Clerk, Clerk, Clerk]) -> None:
+    """GitPython's progress parser hands each stage on, in the clerk's words (the CLI draws it
+    as a bar on a terminal). git shows some stages only on slow transfers, so only what it
+    reported for this small one is asserted."""
+    from zhengdun.sync import STAGES, sync
+
+    chief, chengguan, _ = county
+    chief.add("chengdong", "停车难")
+    chief.ok("sync")
+    seen: list[tuple[str, int, int | None]] = []
+    done = sync(chengguan.root, lambda stage, count, total: seen.append((stage, count, total)))
+    assert done.received == 1
+    assert seen and {stage for stage, _, _ in seen} <= set(STAGES.values()), seen
+    assert all(total is None or 0 <= count <= total for _, count, total in seen), seen
