@@ -410,6 +410,7 @@ LOOK_L = Target(ms=3000)  # and at L
 EXPORT_S = Target(ms=3000)  # issue 12: export at S ≤ 3 s
 EXPORT_L = Target(ms=60000, mb=1024)  # issue 12: export at L ≤ 60 s and 1 GiB
 IMPORT = Target(ms=10000)  # issue 12: import of a 3,000-row workbook ≤ 10 s
+SYNC = Target(ratio=1.5)  # issue 13: sync with nothing to do ≤ 1.5 × git fetch + git push
 
 
 def write_benches(ctx: Context, runs: int, target: Target) -> list[tuple[Bench, bool]]:
@@ -713,6 +714,49 @@ def help_benches(ctx: Context) -> list[tuple[Bench, bool]]:
                    lambda i: Trial([[ZHENGDUN, "--version"]], floor)), False)]
 
 
+def sync_benches(ctx: Context) -> list[tuple[Bench, bool]]:
+    """``sync`` with nothing to do against a real ``git daemon`` on 127.0.0.1 serving a bare
+    copy of the workspace (with the server hook), beside ``git fetch`` + ``git push`` of
+    nothing against the same server. The daemon is stopped when the benchmark ends."""
+    import atexit
+    import signal
+    import socket
+
+    ctx.reset()
+    base = ctx.scripts / "server"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir()
+    subprocess.run(["git", "clone", "-q", "--bare", str(ctx.root), str(base / "ws.git")],
+                   env=ENV, check=True)
+    subprocess.run([ZHENGDUN, "server-hook", "--install", str(base / "ws.git")], env=ENV,
+                   check=True, capture_output=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--enable=receive-pack",
+                               "--export-all", f"--base-path={base}", "--listen=127.0.0.1",
+                               f"--port={port}", str(base)], env=ENV, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    atexit.register(lambda: (os.killpg(daemon.pid, signal.SIGTERM), daemon.wait()))
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    branch = ctx.git("symbolic-ref", "--short", "HEAD").strip()
+    subprocess.run(["git", "remote", "remove", "origin"], cwd=ctx.root, env=ENV,
+                   capture_output=True, check=False)
+    ctx.git("remote", "add", "origin", f"git://127.0.0.1:{port}/ws.git")
+    ctx.git("fetch", "-q", "origin")
+    ctx.git("branch", "-q", f"--set-upstream-to=origin/{branch}")
+    floor = [["git", "fetch", "-q", "origin"], ["git", "push", "-q", "origin", f"HEAD:{branch}"]]
+    return [(Bench("sync (nothing to do)", ctx.size, SYNC,
+                   lambda i: Trial([[ZHENGDUN, "sync"]], floor),
+                   note="git daemon on 127.0.0.1 with the pre-receive hook; floor: "
+                        "`git fetch` + `git push` of nothing against it"), True)]
+
+
 def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool]]:
     """The operations for one size; the flag says whether to reset the workspace first."""
     size = ctx.size
@@ -724,6 +768,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += look_benches(ctx, runs)
         benches += bulletin_docx_bench(ctx)
         benches += office_benches(ctx)
+        benches += sync_benches(ctx)
     elif size == "L":
         benches += write_benches(ctx, runs, L_WRITE)
         benches += history_benches(ctx)
@@ -741,6 +786,7 @@ def plan_for(ctx: Context, runs: int, with_help: bool) -> list[tuple[Bench, bool
         benches += look_benches(ctx, runs)
         benches += merge_benches(ctx)
         benches += bulletin_docx_bench(ctx)
+        benches += sync_benches(ctx)
     if with_help:
         benches += help_benches(ctx)
     return benches

@@ -90,7 +90,8 @@ def test_run_on_tiny_writes_a_table(generate: ModuleType, tmp_path: Path) -> Non
     assert "| operation | size | median ms | floor ms | ratio | peak MB | target | met |" in text
     for operation in ("`close`", "`step`", "`add`", "`check (cold)`", "`check (warm)`",
                       "`diff 2026-09-30 2026-10-31`", "`show ORG --json`", "`--help`",
-                      "`merge-driver (vs parsing both)`"):
+                      "`merge-driver (vs parsing both)`",
+                      "`sync (nothing to do)`"):
         assert operation in text, operation
     assert "exit " not in text, text  # every command and floor succeeded
     assert (tmp_path / "RESULTS.json").is_file()

@@ -124,3 +124,24 @@ def test_readme_history_runs(tmp_path: Path, demo_county: Path) -> None:
                            capture_output=True, text=True, check=True).stdout.strip()
     assert int(after) == int(before) + 1
     assert "关于2026年9月软弱涣散基层党组织整顿工作进展情况的通报" in result.stdout
+
+
+def test_readme_sync_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several clerks: each sets their git identity as the README says (no pinned identity),
+    against a ``file://`` bare repository with the server hook installed."""
+    for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
+    result = run_block(block("sync"), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "README command failed" not in result.stderr
+    assert "错误：河口乡 不在 城关镇党委 负责的乡镇（城关镇）之内" in result.stderr
+    assert "（已拒绝）" in result.stdout
+    assert "remote: 错误：zhengdun 服务器检查未通过，这次推送被拒绝：" in result.stderr
+    assert "（服务器已拒绝）" in result.stdout
+    *_, synced, newest, second, third, fourth, first = result.stdout.splitlines()
+    assert synced == "已同步（origin/main）：取回其他同志的 1 次记录"
+    assert newest.endswith(" 城关镇党委 add chengdong/1: 小区停车位不足")  # once, not rewritten
+    assert [line.split(" ", 2)[1] for line in (second, third, fourth, first)] == ["组织部"] * 4
+    assert first.endswith("init workspace: 示范县软弱涣散基层党组织整顿台账")

@@ -1160,6 +1160,48 @@ def merge_driver(
         raise typer.Exit(code)
 
 
+# --- sync: several clerks over a git server (issue 13) ---
+
+
+@app.command()
+@guarded
+def sync() -> None:
+    """同步：取回其他同志已发布的记录，把本地尚未发布的记录接在其后，再推送到服务器。
+
+    多名同志共用一个工作区（一个 git 服务器上的仓库）时使用。已发布的历史从不改写；
+    服务器拒绝时照录服务器的说明，本地记录不会丢失。
+    """
+    from zhengdun.console import transfer_progress
+    from zhengdun.place import find_root
+    from zhengdun.sync import sync as run_sync
+
+    root = find_root(STATE.directory)
+    with transfer_progress() as show:
+        done = run_sync(root, show)
+    sys.stdout.write(done.said() + "\n")
+
+
+@app.command("server-hook")
+@guarded
+def server_hook(
+    install: Annotated[Path | None, typer.Option(
+        "--install", metavar="服务器仓库", help="把检查装为这个服务器裸仓库的 pre-receive 钩子")] = None,
+) -> None:
+    """服务器端检查（pre-receive 钩子）：拒绝改写已发布历史、超出分工、签名不符或检查不通过的推送。
+
+    在服务器上运行 zhengdun server-hook --install 仓库.git 安装；git 在每次推送时调用它。
+    """
+    from zhengdun import server_hook as hook
+
+    if install is not None:
+        path = hook.install(install)
+        sys.stdout.write(f"已安装服务器检查：{path}\n")
+        return
+    code = hook.run_hook(sys.stdin)
+    if code:
+        raise typer.Exit(code)
+
+
 # --- Word 公文与图表 (issue 12: charts) ---
 
 

@@ -325,6 +325,30 @@ def maintenance_progress() -> Iterator[Callable[[int, int, str], None]]:
         yield advance
 
 
+@contextmanager
+def transfer_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A progress bar over a transfer to or from the server (``zhengdun sync``), drawn on a
+    terminal only, and only once git reports objects to move: a sync with nothing to move
+    shows nothing."""
+    if not sys.stderr.isatty():
+        yield lambda stage, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} 个对象"),
+                  console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def show(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield show
+
+
 def maintenance_summary(summary: Any) -> str:
     """What ``zhengdun maintain`` changed, in one short paragraph."""
     before, after = summary.before, summary.after

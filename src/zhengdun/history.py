@@ -997,3 +997,33 @@ def commits_with_trailer(root: Path, key: str, value: str) -> list[tuple[str, st
         return []
     return [(parts[0], parts[1]) for line in result.stdout.splitlines()
             if len(parts := line.split()) == 2]
+
+
+def identity(root: Path) -> str:
+    """The e-mail of the git identity a commit made now would carry as its author (git's own
+    settings and ``GIT_AUTHOR_EMAIL``, as ``git commit`` reads them); "" when none is set."""
+    result = run(root, "var", "GIT_AUTHOR_IDENT", check=False)
+    found = re.search(r"<([^>]*)>", result.stdout)
+    return found.group(1) if result.returncode == 0 and found else ""
+
+
+def configure_pull(root: Path) -> None:
+    """What plain ``git pull`` needs to do what ``zhengdun sync`` does: put the clerk's
+    unpublished commits on top of the server's (``pull.rebase``), instead of stopping with
+    "Need to specify how to reconcile divergent branches"."""
+    run(root, "config", "pull.rebase", "true")
+
+
+def in_hook(*args: str, stdin: bytes | None = None) -> bytes:
+    """Run git from a server hook: in the repository git runs the hook in, and with the
+    environment git gave it (``GIT_DIR``, and during a push the quarantine's object folder
+    that holds the new commits), which :func:`run` deliberately drops."""
+    env = {**os.environ, "LC_ALL": "C"}
+    try:
+        result = subprocess.run(["git", "-c", "core.quotePath=false", *args], input=stdin,
+                                capture_output=True, env=env, check=False)
+    except FileNotFoundError:
+        raise GitError("服务器上找不到 git 程序") from None
+    if result.returncode != 0:
+        raise GitError(f"git 执行失败：{_first_lines(result.stderr.decode('utf-8', 'replace'))}")
+    return result.stdout

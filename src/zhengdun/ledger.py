@@ -54,6 +54,7 @@ from zhengdun.place import (
     evidence_digests,
     put_back,
     reserved_slug,
+    scope_refusal,
     write_and_commit,
 )
 from zhengdun.wording import duplicate_name, is_blank, name_holder, typed_name
@@ -136,6 +137,7 @@ def init_workspace(folder: Path, county: str, issuer: str, doc_prefix: str | Non
         if fresh_repo:
             history.init(folder)
         history.ask_for_fsync(folder)
+        history.configure_pull(folder)
         for name in (LEDGERS, TEMPLATES, EVIDENCE):
             (folder / name).mkdir(exist_ok=True)
             (folder / name / ".gitkeep").write_bytes(b"")
@@ -285,6 +287,8 @@ def _record(ws: Workspace, slug: str, action: str, ref: str | Callable[[Ledger],
                             f"或运行 git checkout -- {CONFIG_NAME} 放弃修改")
         loaded = load_ledger(ws, slug)
         new, edits = change(loaded.ledger)
+        for township in dict.fromkeys((loaded.ledger.township, new.township)):
+            _refuse(_out_of_scope(ws, township))
         _rule_check(ws, loaded, new)
 
         def accept(data: Any) -> bool:
@@ -319,6 +323,22 @@ def _find_problem(ledger: Ledger, slug: str, number: int) -> tuple[int, Problem]
         raise UserError(f"{ledger.name}（{slug}）没有 {number} 号问题",
                         f"现有问题编号：{known}。运行 zhengdun show {slug} 查看问题清单")
     return ledger.problem_index(number), problem
+
+
+def _out_of_scope(ws: Workspace, township: str | None) -> rules.Refusal | None:
+    """分工: the git identity in use may record for ``township`` (None: the config)."""
+    return scope_refusal(ws.root, [c.model_dump() for c in ws.config.clerks], township)
+
+
+def _recorded_clerks(ws: Workspace) -> list[Any]:
+    """``clerks:`` of ``zhengdun.yaml`` as committed (HEAD), while the file has hand edits."""
+    shown = history.run(ws.root, "show", f"HEAD:{CONFIG_NAME}", check=False)
+    try:
+        data = store.parse(shown.stdout).data if shown.returncode == 0 else None
+    except UserError:
+        data = None
+    clerks = data.get("clerks") if isinstance(data, dict) else None
+    return clerks if isinstance(clerks, list) else []
 
 
 def _refuse(refusal: rules.Refusal | None) -> None:
@@ -415,6 +435,7 @@ def org_add(ws: Workspace, name: str, township: str | None, kind: str | None,
         raise UserError("内部错误：新台账文件无法正确写出，未记录")
     with ws.lock():
         history.preflight(ws.root)
+        _refuse(_out_of_scope(ws, township))
         if path.exists() or path.is_symlink():
             raise UserError(f"{rel} 已经存在", "请用 --slug 指定另一个简称")
         ws.ledgers_dir.mkdir(exist_ok=True)
@@ -851,6 +872,14 @@ def commit_hand_edits(ws: Workspace, message_text: str) -> Receipt:
             reported.add(Path(rel).stem)
         if findings:
             raise DataError("手工修改中有错误，未记录", findings, "请修正后重新运行 zhengdun commit")
+        # 分工 by the clerks as last recorded, not as this very edit would have them
+        clerks = _recorded_clerks(ws) if config_changed else [
+            c.model_dump() for c in ws.config.clerks]
+        if config_changed:
+            _refuse(scope_refusal(ws.root, clerks, None))
+        for rel in edited:
+            township = store.read(ws.root / rel, rel).parse().data.get("township")
+            _refuse(scope_refusal(ws.root, clerks, str(township)))
         paths = [s.path for s in changed]
         ref = ",".join(refs) if refs else "workspace"
         text = history.message("commit", ref, message_text, trailer_refs=refs or ["workspace"])

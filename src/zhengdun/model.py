@@ -608,8 +608,19 @@ class Consolidation(Record):
     review_months: Annotated[int, Field(ge=1, le=120)] = 3
 
 
+class Clerk(Record):
+    """一位同志 who records in a shared workspace: their git identity, the SSH public key their
+    commits are signed with (optional), and the townships they answer for (none named: all)."""
+
+    name: Text
+    email: Text
+    signing_key: Text | None = None
+    townships: list[Text] = Field(default_factory=list)
+
+
 class Config(Record):
-    """zhengdun.yaml: the county, the issuing office, the catalog of categories and sources."""
+    """zhengdun.yaml: the county, the issuing office, the catalog of categories and sources;
+    for a workspace several clerks share, who they are and whether commits must be signed."""
 
     schema_version: Literal[2]
     county: Text
@@ -639,6 +650,8 @@ class Config(Record):
     import_columns: dict[str, str | list[str]] = Field(default_factory=dict)
     acceptance: AcceptanceStandard = Field(default_factory=lambda: AcceptanceStandard())
     consolidation: Consolidation = Field(default_factory=lambda: Consolidation())
+    clerks: list[Clerk] = Field(default_factory=list)
+    signing: Literal["required", "optional"] = "optional"
 
     @field_validator("categories", mode="before")
     @classmethod

@@ -11,8 +11,12 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from zhengdun.errors import LockTimeout, NotAWorkspace, UserError
+
+if TYPE_CHECKING:
+    from zhengdun.rules import Refusal
 
 CONFIG_NAME = "zhengdun.yaml"
 LEDGERS = "ledgers"
@@ -292,3 +296,14 @@ def put_back(path: Path, raw: bytes | None, rel: str, kept: Path | None,
                         "但尚未记录到历史中",
                         f"请先处理上述问题（例如清理磁盘空间），再运行 zhengdun commit -m \"说明\" "
                         f"记录，或运行 {discard}") from None
+
+
+def scope_refusal(root: Path, clerks: Sequence[Any], township: str | None) -> Refusal | None:
+    """分工 for the git identity in use (:func:`zhengdun.rules.scope_refusal`), asked by every
+    recording command on both paths before it writes; ``clerks``: ``zhengdun.yaml``'s list as
+    plain data. No ``clerks:`` in the config: nothing to ask, and git is not run."""
+    if not clerks:
+        return None
+    from zhengdun import history, rules
+
+    return rules.scope_refusal(history.identity(root), clerks, township)

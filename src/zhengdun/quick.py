@@ -355,6 +355,9 @@ def _record(directory: Path | None, slug: str, evidence: list[str], plan: Planne
             if not isinstance(data, dict) or any(place.evidence_problem(root, item)
                                                  for item in _evidence_in(data)):
                 raise Decline
+            # 分工: a refusal is said by the full path, from the same rule
+            _allowed(place.scope_refusal(root, config.get("clerks") or [],
+                                         str(data.get("township"))))
             todo = plan(data, config, today, files)
             if not store.appends_in_place(doc, todo.edit):
                 raise Decline

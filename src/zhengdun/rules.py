@@ -8,12 +8,13 @@ written here once and holds on both paths.
 
 So far: the dates and states of ``step``, ``close``, ``reopen``, ``add``, ``visit``,
 ``accept`` and ``extend``; what makes an organization 已转化 and its stage; the 巩固期's
-回头看 rhythm; the seed rules 避重就轻 and 四个一. The one-path issue moves every other precondition and per-file rule here.
+回头看 rhythm; the seed rules 避重就轻 and 四个一; the scope of each clerk (分工). The one-path
+issue moves every other precondition and per-file rule here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -321,4 +322,35 @@ def reply_refusal(number: str, day: date, issued_on: date,
         return Refusal(f"{number} 已于 {replied_on} 回复，不能重复记录回复")
     if day < issued_on:
         return Refusal(f"回复日期 {day} 早于通知书发出日期 {issued_on}", "请核对 --on")
+    return None
+
+
+def scope_refusal(email: str, clerks: Sequence[Mapping[str, object]],
+                  township: str | None) -> Refusal | None:
+    """分工: whether the clerk with git identity ``email`` may record for ``township`` (None:
+    the workspace's own ``zhengdun.yaml``, which only a clerk answering for every township may
+    change). ``clerks``: ``zhengdun.yaml``'s ``clerks:`` as plain data, each with ``email`` and
+    ``townships`` (absent or empty: every township). No clerks named: everyone may record.
+
+    The local recording commands and the server's pre-receive hook both ask this rule.
+    """
+    if not clerks:
+        return None
+    clerk = next((c for c in clerks if str(c.get("email", "")).lower() == email.lower()), None)
+    if clerk is None:
+        return Refusal(f"git 身份 {email or '（未设置）'} 不在 zhengdun.yaml 的 clerks 名单中，"
+                       "不能在这个工作区记录",
+                       "请用名单中的邮箱设置 git 身份（git config user.email 邮箱），"
+                       "或请负责配置的同志把你加入 clerks 名单")
+    townships = clerk.get("townships") or []
+    if not isinstance(townships, Sequence) or isinstance(townships, str) or not townships:
+        return None
+    name = clerk.get("name") or email
+    if township is None:
+        return Refusal(f"{name} 只负责 {'、'.join(map(str, townships))}，不能修改工作区配置 "
+                       "zhengdun.yaml", "配置由负责全县的同志修改")
+    if township not in townships:
+        return Refusal(f"{township} 不在 {name} 负责的乡镇（{'、'.join(map(str, townships))}）之内",
+                       f"请由负责{township}的同志记录；如果分工有变化，请先修改 zhengdun.yaml "
+                       "的 clerks")
     return None
