@@ -183,6 +183,38 @@ def test_export_township_and_refusals(demo_county: Path, tmp_path: Path) -> None
     assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "x.csv").exists()
 
 
+def test_export_is_of_one_round(demo_county: Path, demo_export: Path, tmp_path: Path) -> None:
+    """The demo county has two rounds: the export is of the current one unless ``--round``
+    names another, and holds that round's organizations, problems and records only."""
+    run = Run(demo_county)
+    earlier = json.loads(ok(run("list", "--round", "2025", "--json")).output)
+    assert earlier["count"] > 0
+    old_titles = {p["title"] for p in earlier["problems"]}
+    current = {str(r[3]) for r in cells(demo_export, "问题清单")[2:]}
+    assert current and not current & old_titles
+    assert "批次 2026，" in load_workbook(demo_export).properties.description
+    out = tmp_path / "2025年台账.xlsx"
+    ok(run("export", "-o", str(out), "--round", "2025"))
+    assert [str(r[3]) for r in cells(out, "问题清单")[2:]] == [p["title"]
+                                                            for p in earlier["problems"]]
+    board = json.loads(ok(run("board", "--round", "2025", "--json")).output)
+    assert [r[1] for r in cells(out, "挂图作战")[2:]] == [o["name"] for o in board["organizations"]]
+    assert [r[4] for r in cells(out, "挂图作战")[2:]] == [o["stage"] for o in board["organizations"]]
+    assert "批次 2025，" in load_workbook(out).properties.description
+    # the 2025 visits and acceptances of the organizations, not the 2026 ones
+    shown = [json.loads(ok(run("show", o["slug"], "--round", "2025", "--json")).output)
+             for o in board["organizations"]]
+    recorded = [(o["name"], v["on"], v["kind"]) for o in shown for v in o["visits"]]
+    recorded += [(o["name"], a["on"], "验收") for o in shown for a in o["acceptances"]]
+    assert recorded
+    events = cells(out, "督查验收")[2:]
+    assert sorted((r[2], r[3].date().isoformat(), r[4]) for r in events) == sorted(recorded)
+    result = run("export", "-o", str(tmp_path / "x.xlsx"), "--round", "2024")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    assert "批次“2024”不在配置的整顿批次中" in result.output  # type: ignore[attr-defined]
+    assert not (tmp_path / "x.xlsx").exists()
+
+
 def test_export_opens_in_libreoffice(demo_export: Path, tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None or shutil.which("pdftotext") is None:
@@ -687,6 +719,11 @@ def test_round_trip_of_the_demo_county(demo_county: Path, demo_export: Path,
     recorded = json.loads(ok(Run(demo_county)("show", "城东社区", "--json")).output)
     assert [v["on"] for v in visits["visits"]] == [v["on"] for v in recorded["visits"]]
     assert visits["acceptances"] == recorded["acceptances"]
+    # the 四个一 come back whole from the 挂图作战 sheet (no 四个一不全 on the new board)
+    forces = ("county_leader", "township_lead", "first_secretary", "paired_units")
+    assert recorded["responsibility"]["paired_units"]
+    assert {k: visits["responsibility"][k] for k in forces} == \
+        {k: recorded["responsibility"][k] for k in forces}
 
 
 # --------------------------------------------------------------------------- light paths

@@ -486,7 +486,7 @@ def test_bom_and_crlf_ledger_is_recorded_keeping_both(root: Path) -> None:
 
 @pytest.mark.parametrize(("content", "says"), [
     pytest.param(VALID.replace("    owner: 王五", "\towner: 王五").encode(),
-                 ["ledgers/xiling.yaml:14:1", "这里有制表符（Tab），YAML 只能用空格缩进"], id="tab"),
+                 ["ledgers/xiling.yaml:17:1", "这里有制表符（Tab），YAML 只能用空格缩进"], id="tab"),
     pytest.param(VALID.encode("gbk"),
                  ["ledgers/xiling.yaml", "看起来是 GBK 编码（Windows 中文系统的记事本、Excel 常用），"
                   "zhengdun 只读 UTF-8 文件", "iconv -f GBK -t UTF-8"], id="gbk"),

@@ -1238,18 +1238,20 @@ def export(
         "-o", "--output", metavar="文件", help="写入的 Excel 文件，如 台账.xlsx", show_default=False)],
     township: Annotated[str | None, typer.Option(
         "--township", metavar="乡镇", help="只导出这个乡镇的村(社区)", show_default=False)] = None,
+    round_name: RoundOpt = None,
 ) -> None:
     """导出 Excel 台账：挂图作战、问题清单、逾期清单、图表（各乡镇销号率、月度销号进度）和督查验收五个工作表。
 
+    只导出一个整顿批次（默认为当前批次）的村(社区)及其问题、督查验收记录。
     日期、百分比是真正的日期和百分比单元格；没有任何公式。
-    例：zhengdun export -o 台账.xlsx
+    例：zhengdun export -o 台账.xlsx；zhengdun export -o 2025年台账.xlsx --round 2025
     """
     from zhengdun.commands import Output, emit
     from zhengdun.xlsx import Scope, export_workbook
 
     if output.suffix.lower() != ".xlsx":
         raise UserError(f"{output} 不是 .xlsx 文件名", "请写成 -o 台账.xlsx")
-    data = export_workbook(_workspace(), Scope(township=township))
+    data = export_workbook(_workspace(), Scope(township=township, round=round_name))
     emit(Output("", output, "Excel 台账", data=data))
 
 

@@ -26,7 +26,7 @@ from zhengdun.model import Ledger, Problem
 from zhengdun.queries import problem_row
 from zhengdun.reports import Month, board_rows, board_table, bulletin_context
 from zhengdun.wording import formula_like, name_key
-from zhengdun.workspace import LoadedLedger, Workspace, load_all
+from zhengdun.workspace import LoadedLedger, Workspace, in_round, load_all, reading_round
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -39,6 +39,8 @@ OVERDUE_COLUMNS = ("序号", "乡镇", "村(社区)", "存在问题", "整改时
 CLOSED_MARK = "销号："
 REOPENED_MARK = "反弹："
 VERIFIED_MARK = "（验收人：{}）"  # ends a closure's line: an earlier closure has no 验收人 cell
+#: 挂图作战's columns after the board's own (``reports.board_table``).
+BOARD_EXTRA = ("认定日期", "包村乡镇领导", "结对帮扶单位")
 SHEETS = ("挂图作战", "问题清单", "逾期清单", "图表", "督查验收")
 #: 督查验收: the visits and acceptances, so that an import gives back each 阶段 and 最近进展.
 EVENT_COLUMNS = ("序号", "乡镇", "村(社区)", "日期", "事项", "人员或单位", "内容", "验收等次", "得分")
@@ -55,24 +57,28 @@ MAX_WIDTH = 60
 class Scope:
     """Which part of the ledger an export holds.
 
-    ``township``: one township's organizations only. The campaign issue adds ``round`` (批次)
-    here, and the filter in :func:`_in_scope`; the sheets need no change.
+    ``township``: one township's organizations only. ``round``: the round (批次) asked for,
+    else the one in effect today; every sheet is of that one round, as the board and the
+    bulletin count it (an organization not designated in it is not in the workbook).
     """
 
     township: str | None = None
+    round: str | None = None
 
 
-def _in_scope(ws: Workspace, scope: Scope) -> list[LoadedLedger]:
-    items = load_all(ws)
+def _in_scope(ws: Workspace, scope: Scope, day: date) -> tuple[str | None, list[LoadedLedger]]:
+    """The round the export is of, and its organizations, each as that round saw it."""
+    round_name = reading_round(ws, scope.round, day)
+    items = in_round(load_all(ws), round_name)
     if scope.township is None:
-        return items
+        return round_name, items
     wanted = name_key(scope.township)
     chosen = [i for i in items if name_key(i.ledger.township) == wanted]
     if not chosen:
         towns = sorted({name_key(i.ledger.township) for i in items})
         raise UserError(f"没有乡镇“{scope.township}”的村(社区)",
                         f"现有乡镇：{'、'.join(towns)}" if towns else None)
-    return chosen
+    return round_name, chosen
 
 
 def display_width(text: str) -> int:
@@ -125,27 +131,33 @@ def export_workbook(ws: Workspace, scope: Scope = Scope()) -> bytes:
     from openpyxl import Workbook
 
     day = ws.today()
-    items = _in_scope(ws, scope)
-    board = board_rows(ws, day, items)
+    round_name, items = _in_scope(ws, scope, day)
+    board = board_rows(ws, day, items, round_name=round_name)
     book = Workbook()
     county = ws.config.county + (f"{name_key(scope.township)}" if scope.township else "")
     stamp = datetime.combine(day, time())
     book.properties.creator = ws.config.issuer
     book.properties.title = f"{county}软弱涣散基层党组织整顿台账"
     # a printed or mailed export can be matched to the ledger it was produced from
-    book.properties.description = f"zhengdun 导出，台账提交 {_revision(ws)}，截至 {day}"
+    book.properties.description = (f"zhengdun 导出，{f'批次 {round_name}，' if round_name else ''}"
+                                   f"台账提交 {_revision(ws)}，截至 {day}")
     book.properties.created = book.properties.modified = stamp
 
     sheet = book.active
     assert sheet is not None
     sheet.title = SHEETS[0]
     header, rows = board_table(board)
-    header = [*header, "认定日期"]
+    # the board's columns name two of the 四个一; the other two go with 认定日期, so that an
+    # import of the workbook gives back the whole four (and the board no 四个一不全)
+    header = [*header, *BOARD_EXTRA]
     rate = header.index("销号率")
     last = header.index("最近进展")
+    duty = {i.slug: i.ledger.responsibility for i in items}
     values: list[list[Any]] = []
     for row, org in zip(rows, board["organizations"], strict=True):
-        row = [*row, date.fromisoformat(org["designated_on"])]
+        forces = duty[org["slug"]]
+        row = [*row, date.fromisoformat(org["designated_on"]), forces.township_lead or "",
+               "、".join(forces.paired_units)]
         row[rate] = None if row[rate] is None else row[rate] / 100
         row[last] = date.fromisoformat(row[last]) if row[last] else None
         values.append(row)
@@ -174,7 +186,7 @@ def export_workbook(ws: Workspace, scope: Scope = Scope()) -> bytes:
            [[n, *[r[i] for i in picked[1:]]] for n, r in enumerate(late_rows, start=1)],
            [True] * len(late_rows))
 
-    _charts(book.create_sheet(SHEETS[3]), ws, items, day)
+    _charts(book.create_sheet(SHEETS[3]), ws, items, day, round_name)
     events: list[list[Any]] = []
     for item in ordered:
         ledger = item.ledger
@@ -265,16 +277,18 @@ def _table(sheet: Worksheet, title: str, header: Sequence[str], rows: Sequence[S
     sheet.print_title_rows = "2:2"
 
 
-def burndown(ws: Workspace, items: list[LoadedLedger], day: date) -> list[dict[str, Any]]:
+def burndown(ws: Workspace, items: list[LoadedLedger], day: date,
+             round_name: str | None = None) -> list[dict[str, Any]]:
     """Month by month, from the first problem's month to ``day``'s: registered, closed and
-    open at the month's end, as the bulletin counts them."""
+    open at the month's end, as the bulletin of the round ``round_name`` counts them (each
+    organization's current round when the config names no rounds)."""
     found = [p.found_on for i in items for p in i.ledger.problems if p.found_on <= day]
     if not found:
         return []
     year, month = min(found).year, min(found).month
     points = []
     while (year, month) <= (day.year, day.month):
-        context = bulletin_context(ws, Month(year, month), loaded=items)
+        context = bulletin_context(ws, Month(year, month), loaded=items, round_name=round_name)
         totals = context["totals"]
         points.append({"month": f"{year}-{month:02d}", "problems": totals["problems"],
                        "closed": totals["closed"], "open": totals["open"]})
@@ -282,11 +296,13 @@ def burndown(ws: Workspace, items: list[LoadedLedger], day: date) -> list[dict[s
     return points
 
 
-def _charts(sheet: Worksheet, ws: Workspace, items: list[LoadedLedger], day: date) -> None:
+def _charts(sheet: Worksheet, ws: Workspace, items: list[LoadedLedger], day: date,
+            round_name: str | None) -> None:
     """Two tables and their native charts: 各乡镇销号率 (bars) and 月度销号进度 (lines)."""
     from openpyxl.chart import BarChart, LineChart, Reference
 
-    context = bulletin_context(ws, Month(day.year, day.month), loaded=items)
+    context = bulletin_context(ws, Month(day.year, day.month), loaded=items,
+                               round_name=round_name)
     towns = [t for t in context["townships"] if t["rate"] is not None]
     sheet.append(["各乡镇销号率"])
     sheet.append(["乡镇", "问题数", "已销号", "销号率"])
@@ -310,7 +326,7 @@ def _charts(sheet: Worksheet, ws: Workspace, items: list[LoadedLedger], day: dat
         bars.width, bars.height = 18, 8
         sheet.add_chart(bars, "F2")
 
-    points = burndown(ws, items, day)
+    points = burndown(ws, items, day, round_name)
     top = end + 3
     sheet.cell(top, 1, "月度销号进度（月末数）")
     for c, text in enumerate(("月份", "累计问题数", "累计已销号", "未销号"), start=1):

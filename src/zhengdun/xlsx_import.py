@@ -419,7 +419,9 @@ class OrgRows:
     categories: list[str] = field(default_factory=list)
     categories_given: bool = False  # from the board sheet: the problems' types add nothing
     county_leader: str | None = None
+    township_lead: str | None = None
     first_secretary: str | None = None
+    paired_units: list[str] = field(default_factory=list)
     problems: list[tuple[int, Problem]] = field(default_factory=list)  # (row, problem)
     events: list[tuple[int, Visit | Acceptance, str]] = field(default_factory=list)
 
@@ -583,14 +585,15 @@ def _check_merges(grid: Grid, columns: dict[str, int], rows: list[int], header: 
 
 def _board_sheet(book: Workbook, chosen: Worksheet, findings: list[Finding],
                  long_texts: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Organization facts from an exported 挂图作战 sheet (认定日期, 类别, 类型, 包联领导)."""
+    """Organization facts from an exported 挂图作战 sheet (认定日期, 类别, 类型, 四个一)."""
     if SHEETS[0] not in book.sheetnames or book[SHEETS[0]] is chosen:
         return {}
     board_sheet = next(s for s in book.worksheets if s.title == SHEETS[0])
     grid = read_grid(board_sheet, findings, long_texts)
     wanted = {"org": ["村(社区)"], "kind": ["类别"], "categories": ["软弱涣散类型"],
               "designated_on": ["认定日期"], "county_leader": ["包联县级领导"],
-              "first_secretary": ["第一书记"], "title": ["阶段"]}  # 阶段 marks the board
+              "first_secretary": ["第一书记"], "township_lead": ["包村乡镇领导"],
+              "paired_units": ["结对帮扶单位"], "title": ["阶段"]}  # 阶段 marks the board
     found = find_header(grid, wanted)
     if found is None or "org" not in found[1]:
         return {}
@@ -803,9 +806,12 @@ def _org_facts(org: OrgRows, row: int, cell: Any, board: dict[str, Any] | None,
                                         f"软弱涣散类型“{'、'.join(unknown)}”不在类型目录中",
                                         f"需要本地类型的，在 {CONFIG_NAME} 的 categories 中增加"))
             org.categories, org.categories_given = codes, bool(codes)
-        for name in ("county_leader", "first_secretary"):
+        for name in ("county_leader", "township_lead", "first_secretary"):
             if name in board and board[name][0] is not None:
                 setattr(org, name, name_key(_text(board[name][0])))
+        if "paired_units" in board and board["paired_units"][0] is not None:
+            units = _SPLIT.split(_text(board["paired_units"][0]))
+            org.paired_units = list(dict.fromkeys(name_key(u) for u in units if u.strip()))
 
 
 def _progress(row: int, cell: Any, findings: list[Finding]) -> tuple[list[Step], list[Closure]]:
@@ -966,7 +972,9 @@ def _new_org(ws: Workspace, org: OrgRows, plan: Plan, taken: set[str], today: da
     designation = Designation(round=round_name, on=designated,
                               categories=org.categories or [org.problems[0][1].category],
                               responsibility=Responsibility(county_leader=org.county_leader,
-                                                            first_secretary=org.first_secretary))
+                                                            township_lead=org.township_lead,
+                                                            first_secretary=org.first_secretary,
+                                                            paired_units=org.paired_units))
     ledger = Ledger(schema_version=SCHEMA_VERSION, name=name_key(org.name),
                     kind=org.kind or "村", township=name_key(org.township),
                     designations=[designation],
