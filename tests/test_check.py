@@ -121,7 +121,7 @@ def test_shipped_demo_passes(tmp_path: Path, run: Any) -> None:
     assert summary.startswith(f"检查了 {count + 1} 个文件（{count} 个村(社区)，")
     # no errors; the one reminder is the seeds' 避重就轻 (青龙村 designated 10, none found)
     assert summary.endswith("没有错误，1 处提醒。")
-    assert "ledgers/qinglong.yaml:8:5: 提醒：软弱涣散类型第2项：认定类型 10 没有登记对应的问题（避重就轻）" \
+    assert "ledgers/qinglong.yaml:15:9: 提醒：认定记录第2项·软弱涣散类型第2项：认定类型 10 没有登记对应的问题（避重就轻）" \
         in result.stdout
 
 

@@ -268,14 +268,22 @@ def _closed_on(problem: dict[str, Any], day: date) -> bool:
 
 
 def _independent(root: Path, day: date) -> dict[str, Any]:
-    """Counts from the YAML read with PyYAML (YAML 1.1: dates come back as dates)."""
+    """Counts from the YAML read with PyYAML (YAML 1.1: dates come back as dates).
+
+    One round is read: the config's last round begun by ``day``; an organization not designated
+    in it is not counted, and only that round's problems are.
+    """
+    config = yaml.safe_load((root / "zhengdun.yaml").read_text(encoding="utf-8"))
+    current = [r["name"] for r in config["rounds"] if r["start"] <= day][-1]
     counts: dict[str, Any] = {"found": 0, "closed": 0, "open": 0, "overdue": 0,
                               "due_within_30": 0, "per_org": {}, "per_township": {}}
     for path in sorted((root / "ledgers").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if current not in [d["round"] for d in data["designations"]]:
+            continue
         org = {"problems": 0, "closed": 0, "overdue": 0}
         for problem in data.get("problems") or []:
-            if problem["found_on"] > day:
+            if problem["found_on"] > day or problem["round"] != current:
                 continue
             closed = _closed_on(problem, day)
             overdue = not closed and problem["due"] < day
@@ -327,7 +335,7 @@ def test_demo_closed_by_end_of_october(demo: Path) -> None:
     closed = []
     for path in sorted((demo / "ledgers").glob("*.yaml")):
         for problem in yaml.safe_load(path.read_text(encoding="utf-8")).get("problems") or []:
-            if problem["found_on"] <= day and _closed_on(problem, day):
+            if problem["round"] == "2026" and problem["found_on"] <= day and _closed_on(problem, day):
                 closed.append(f"{path.stem}/{problem['id']}")
     data = json.loads(ok(Run(demo), "list", "--json", "--closed", "--as-of", "2026-10-31").stdout)
     assert sorted(row["ref"] for row in data["problems"]) == sorted(closed)

@@ -223,6 +223,7 @@ def test_board_and_list_by_township_and_leader(demo: Run) -> None:
 
 # --------------------------------------------------------------------------- 150 organizations
 
+ROUND = "2026"  # the one campaign round (批次) of the big county
 TOWNSHIPS = ["城关镇", "河口镇", "石桥镇", "柳林乡", "青山乡", "白马镇", "龙泉乡", "高桥镇"]
 LEADERS = [f"县领导{c}" for c in "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉"]
 LEADS = [f"乡镇干部{i}" for i in range(1, 16)]
@@ -249,7 +250,7 @@ def _ledger(rng: random.Random, index: int) -> dict[str, Any]:
         found = _day(rng, designated - timedelta(days=10), min(designated + timedelta(days=150),
                                                                TODAY))
         due = found + timedelta(days=rng.randint(20, 200))
-        problem: dict[str, Any] = {"id": pid, "title": f"问题{index}-{pid}",
+        problem: dict[str, Any] = {"id": pid, "round": ROUND, "title": f"问题{index}-{pid}",
                                    "category": str(rng.randint(1, 10)), "found_on": found,
                                    "due": due, "owner": f"责任人{index}"}
         if rng.random() < 0.6 and found < TODAY:
@@ -266,21 +267,25 @@ def _ledger(rng: random.Random, index: int) -> dict[str, Any]:
         on = _day(rng, designated, TODAY)
         by = rng.choice([leader, f"县委常委{leader}", duty["township_lead"], "县委组织部督查组",
                          "乡镇党委"])
-        visits.append({"on": on, "kind": rng.choice(["督查", "调度", "约谈", "回头看"]),
+        visits.append({"round": ROUND, "on": on, "kind": rng.choice(["督查", "调度", "约谈", "回头看"]),
                        "by": by, "text": "督导整改"})
     visits.sort(key=lambda v: v["on"])
     data: dict[str, Any] = {
-        "schema_version": 1, "name": f"第{index}{'社区' if kind == '社区' else '村'}",
+        "schema_version": 2, "name": f"第{index}{'社区' if kind == '社区' else '村'}",
         "kind": kind, "township": TOWNSHIPS[index % len(TOWNSHIPS)],
-        "designated_on": designated,
-        "categories": sorted({str(rng.randint(1, 10)) for _ in range(rng.randint(1, 2))}),
-        "responsibility": duty, "problems": problems, "visits": visits}
+        "designations": [{
+            "round": ROUND, "on": designated,
+            "categories": sorted({str(rng.randint(1, 10)) for _ in range(rng.randint(1, 2))}),
+            "responsibility": duty}],
+        "problems": problems, "visits": visits}
     all_closed = all("closures" in p and "reopened" not in p["closures"][-1] for p in problems)
     if all_closed and last_closed < TODAY and rng.random() < 0.7:
-        data["acceptances"] = [{"on": _day(rng, last_closed, TODAY), "by": "县委组织部",
+        data["acceptances"] = [{"round": ROUND, "on": _day(rng, last_closed, TODAY),
+                                "by": "县委组织部",
                                 "grade": rng.choice(["合格", "合格", "基本合格"])}]
     elif rng.random() < 0.05:
-        data["acceptances"] = [{"on": _day(rng, designated, TODAY), "by": "县委组织部",
+        data["acceptances"] = [{"round": ROUND, "on": _day(rng, designated, TODAY),
+                                "by": "县委组织部",
                                 "grade": "不合格"}]
     return data
 
@@ -310,6 +315,9 @@ def files(big_county: Path) -> list[dict[str, Any]]:
     for path in sorted((big_county / "ledgers").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         data["slug"] = path.stem
+        (current,) = data["designations"]  # one round: its designation is the current one
+        data.update(designated_on=current["on"], categories=current["categories"],
+                    responsibility=current["responsibility"])
         out.append(data)
     return out
 

@@ -209,8 +209,8 @@ def report(directory: Path | None, name: str, subject: str | None, org: str | No
     if name in REPORTS:
         from zhengdun.county_reports import leaders_context, stats_context
 
-        context = (stats_context(ws, when) if name == "stats"
-                   else leaders_context(ws, when, subject))
+        context = (stats_context(ws, when, round_name) if name == "stats"
+                   else leaders_context(ws, when, subject, round_name))
     elif name == "rounds" and org is None:
         from zhengdun.campaign import rounds_context
 

@@ -16,7 +16,7 @@ from zhengdun.errors import UserError
 from zhengdun.model import GRADES, Ledger, Responsibility
 from zhengdun.reports import Month
 from zhengdun.wording import name_key
-from zhengdun.workspace import LoadedLedger, Workspace, load_all
+from zhengdun.workspace import LoadedLedger, Workspace, in_round, load_all, reading_round
 
 #: The 包联 roles, in the order the views list them: (key in 责任清单, title).
 ROLES = (("county_leader", "包联县级领导"), ("township_lead", "包村乡镇领导"),
@@ -39,18 +39,24 @@ def _progress(ledger: Ledger, day: date) -> dict[str, Any]:
             "rate": _rate(closed, len(found))}
 
 
-def _items(ws: Workspace, day: date) -> list[LoadedLedger]:
-    return sorted((i for i in load_all(ws) if i.ledger.designated_on <= day),
-                  key=lambda i: (name_key(i.ledger.township), i.ledger.name))
+def _items(ws: Workspace, day: date, round_name: str | None) -> tuple[str | None,
+                                                                    list[LoadedLedger]]:
+    """The round read (``--round``, else the one in effect on ``day``) and its organizations
+    designated by ``day``, each as that round saw it."""
+    chosen = reading_round(ws, round_name, day)
+    items = sorted((i for i in in_round(load_all(ws), chosen) if i.ledger.designated_on <= day),
+                   key=lambda i: (name_key(i.ledger.township), i.ledger.name))
+    return chosen, items
 
 
 # --------------------------------------------------------------------------- 党内统计
 
 
-def stats_context(ws: Workspace, as_of: date | None = None) -> dict[str, Any]:
-    """党内统计: the counts of the annual return, each by 村 / 社区 and in total."""
+def stats_context(ws: Workspace, as_of: date | None = None,
+                  round_name: str | None = None) -> dict[str, Any]:
+    """党内统计: the counts of the annual return, each by 村 / 社区 and in total, of one round."""
     day = as_of or ws.today()
-    items = _items(ws, day)
+    chosen, items = _items(ws, day, round_name)
     rows: list[dict[str, Any]] = []
 
     def row(key: str, item: str, counted: Any, unit: str = "个") -> None:
@@ -83,7 +89,7 @@ def stats_context(ws: Workspace, as_of: date | None = None) -> dict[str, Any]:
     leaders = sorted({name_key(n) for i in items if (n := duty(i).county_leader)})
     return {
         "county": ws.config.county, "issuer": ws.config.issuer, "as_of": day.isoformat(),
-        "year": day.year, "rows": rows,
+        "year": day.year, "round": chosen, "rows": rows,
         "paired_units": len(units), "county_leaders": len(leaders),
         "rate": _rate(by_key["solved"]["total"], by_key["problems"]["total"]),
         "conversion_rate": _rate(by_key["transformed"]["total"], by_key["designated"]["total"]),
@@ -129,10 +135,11 @@ def _assignment(item: LoadedLedger, role: str, person: str, day: date) -> dict[s
 
 
 def leaders_context(ws: Workspace, as_of: date | None = None,
-                    name: str | None = None) -> dict[str, Any]:
-    """包联 views: each leader's and 第一书记's organizations and progress (only ``name``'s)."""
+                    name: str | None = None, round_name: str | None = None) -> dict[str, Any]:
+    """包联 views: each leader's and 第一书记's organizations and progress (only ``name``'s), in
+    one round."""
     day = as_of or ws.today()
-    items = _items(ws, day)
+    chosen, items = _items(ws, day, round_name)
     people: list[dict[str, Any]] = []
     for role, title in ROLES:
         held: dict[str, list[LoadedLedger]] = {}
@@ -160,5 +167,6 @@ def leaders_context(ws: Workspace, as_of: date | None = None,
                         f"现有：{'、'.join(known)}" if known else
                         "请先用 zhengdun org set 填写责任清单")
     return {"county": ws.config.county, "issuer": ws.config.issuer, "as_of": day.isoformat(),
-            "subject": name_key(name) if name is not None else None, "people": people,
+            "round": chosen, "subject": name_key(name) if name is not None else None,
+            "people": people,
             "visit_rule": VISIT_RULE}

@@ -16,7 +16,7 @@ from typing import Any
 
 from zhengdun.errors import UserError
 from zhengdun.reports import Month, bulletin_context
-from zhengdun.workspace import LoadedLedger, Workspace, load_all
+from zhengdun.workspace import LoadedLedger, Workspace, in_round, load_all, reading_round
 
 CHART_KINDS = {"burndown": "销号进度", "townships": "各乡镇销号率"}
 #: The burndown shows at most this many months, the last ones (a campaign runs about a year).
@@ -56,8 +56,11 @@ def _cn_date(day: str) -> str:
 
 
 def burndown_points(ws: Workspace, month: Month, loaded: list[LoadedLedger],
-                    ) -> list[dict[str, Any]]:
-    """Month by month up to ``month``: the bulletin totals at each month's end."""
+                    round_name: str | None = None) -> list[dict[str, Any]]:
+    """Month by month up to ``month``: the bulletin totals at each month's end, all of one
+    round (``round_name``, else the one in effect at ``month``'s end), from its first record."""
+    chosen = reading_round(ws, round_name, month.last)
+    loaded = in_round(loaded, chosen)
     starts = [min([item.ledger.designated_on, *(p.found_on for p in item.ledger.problems)])
               for item in loaded if item.ledger.designated_on <= month.last]
     if not starts:
@@ -72,7 +75,7 @@ def burndown_points(ws: Workspace, month: Month, loaded: list[LoadedLedger],
     several_years = months[0].year != months[-1].year
     points = []
     for each in months:
-        totals = bulletin_context(ws, each, loaded=loaded)["totals"]
+        totals = bulletin_context(ws, each, loaded=loaded, round_name=chosen)["totals"]
         label = f"{each.year % 100}年{each.month}月" if several_years else f"{each.month}月"
         points.append({"month": str(each), "label": label, "problems": totals["problems"],
                        "closed": totals["closed"], "open": totals["open"],
@@ -165,7 +168,7 @@ def bulletin_docx(ws: Workspace, month: Month, number: str | None, issued_on: da
     font = ws.config.chart_font
     pictures = {
         "burndown_chart": lambda: plots.burndown(
-            burndown_points(ws, month, items), _burndown_title(ws, month), font, "png"),
+            burndown_points(ws, month, items, round_name), _burndown_title(ws, month), font, "png"),
         "townships_chart": lambda: plots.townships(
             context["townships"], _townships_title(month), font, "png"),
     }
