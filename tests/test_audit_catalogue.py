@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import Dated, build_scripted, copy_scripted, git
+from zhengdun import store
 from zhengdun.audit import signature_verdict
 
 CHENGDONG = "ledgers/chengdong.yaml"
@@ -137,7 +138,8 @@ def test_merge_resolution_adds_what_neither_side_has(county: Dated) -> None:
     county("2026-10-11T10:00:00+08:00", "step", "chengdong/2", "协调场地", "--on", "2026-10-11")
     git(root, "checkout", "-q", "main")
     county.when("2026-10-12T10:00:00+08:00")
-    subprocess.run(["git", "merge", "-q", "side"], cwd=root, capture_output=True)  # conflicts
+    # the merge driver would take both steps; the resolution is the hand's own
+    subprocess.run(["git", "merge", "-q", "--no-commit", "side"], cwd=root, capture_output=True)
     ours = git(root, "show", f"main:{CHENGDONG}")
     both = ours.replace("        text: 清理杂物\n", "        text: 清理杂物\n      - on: 2026-10-11\n"
                         "        text: 协调场地\n      - on: 2026-10-12\n        text: 全部整改到位\n")
@@ -161,6 +163,45 @@ def test_a_clean_merge_of_zhengdun_commits_is_clean(county: Dated) -> None:
             stamp="2026-10-12T10:00:00+08:00")
     data = as_json(county.run("audit", "--json"), 0)
     assert data["serious"] == 0
+
+
+def _both_add_a_third(county: Dated) -> None:
+    """main and side each add a third problem to 城东社区 (both chengdong/3), then merge."""
+    root = county.root
+    git(root, "branch", "side")
+    county("2026-10-10T10:00:00+08:00", "add", "城东社区", "党员发展不规范", "--category", "10",
+           "--found", "2026-10-10", "--due", "2026-12-31", "--owner", "王五")
+    git(root, "checkout", "-q", "side")
+    county("2026-10-11T10:00:00+08:00", "add", "城东社区", "居务公开不及时", "--category", "10",
+           "--found", "2026-10-11", "--due", "2026-12-31", "--owner", "赵六")
+    git(root, "checkout", "-q", "main")
+    county.when("2026-10-12T10:00:00+08:00")
+
+
+def titles(root: Path) -> list[tuple[int, str]]:
+    return [(p["id"], p["title"]) for p in store.load_data(root / CHENGDONG)["problems"]]
+
+
+def test_the_merge_drivers_renumbering_is_clean(county: Dated) -> None:
+    _both_add_a_third(county)
+    by_hand(county, "merge", "-q", "--no-ff", "side", "-m", "合并", stamp="2026-10-12T10:00:00+08:00")
+    # the first parent's (the clerk's own, unpublished) problem takes the next number
+    assert titles(county.root)[2:] == [(3, "居务公开不及时"), (4, "党员发展不规范")]
+    data = as_json(county.run("audit", "--json"), 0)
+    assert data["serious"] == 0
+
+
+def test_a_merge_renumbering_the_other_parents_problem(county: Dated) -> None:
+    _both_add_a_third(county)
+    git(county.root, "merge", "-q", "--no-ff", "--no-commit", "side")
+    text = (county.root / CHENGDONG).read_text(encoding="utf-8")
+    (county.root / CHENGDONG).write_text(text.replace("  - id: 3\n", "  - id: 0\n").replace(
+        "  - id: 4\n", "  - id: 3\n").replace("  - id: 0\n", "  - id: 4\n"), encoding="utf-8")
+    assert titles(county.root)[2:] == [(4, "居务公开不及时"), (3, "党员发展不规范")]
+    git(county.root, "add", CHENGDONG)
+    merge = by_hand(county, "commit", "-qm", "合并", stamp="2026-10-12T10:00:00+08:00")
+    data = as_json(county.run("audit", "--json"), 1)
+    assert serious(data) == [("merge", "chengdong/4", merge)]
 
 
 # --------------------------------------------------------------------------- undo
@@ -251,6 +292,41 @@ def test_interactive_rebase_drops_a_close_commit(county: Dated) -> None:
     assert git(county.root, "log", "-1", "--format=%s").startswith("visit xiling")
     data = as_json(county.run("audit", "--json"), 1)
     assert serious(data) == [("rewritten", "chengdong/2", closed)]
+
+
+def _replay_the_last_step(county: Dated) -> str:
+    """A rebase of main's last commit (a step on xiling/1) onto another step on the same
+    problem, as ``git pull --rebase`` does: its text differs from the original's, so git's
+    ``--cherry-pick`` does not pair the two. The original commit."""
+    root = county.root
+    last = head(root)
+    git(root, "branch", "side", "HEAD~1")
+    git(root, "checkout", "-q", "side")
+    county("2026-10-03T10:00:00+08:00", "step", "xiling/1", "整改台账", "--on", "2026-10-01")
+    git(root, "checkout", "-q", "main")
+    by_hand(county, "rebase", "-q", "side", stamp="2026-10-04T10:00:00+08:00")
+    steps = store.load_data(root / XILING)["problems"][0]["steps"]
+    assert [s["text"] for s in steps] == ["整改台账", "恢复三会一课"]
+    assert git(root, "rev-list", "--cherry-pick", "--left-only", f"{last}...HEAD").split() == [
+        last]
+    return last
+
+
+def test_a_rebase_of_unpublished_records_is_clean(county: Dated) -> None:
+    _replay_the_last_step(county)
+    data = as_json(county.run("audit", "--json"), 0)
+    assert data["serious"] == 0
+
+
+def test_a_rebase_of_published_records_is_a_rewrite(county: Dated, tmp_path: Path) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(county.root, "remote", "add", "origin", str(remote))
+    git(county.root, "push", "-q", "-u", "origin", "main")
+    last = _replay_the_last_step(county)
+    git(county.root, "push", "-q", "-f")
+    data = as_json(county.run("audit", "--json"), 1)
+    assert serious(data) == [("rewritten", "xiling/1", last)]
 
 
 # --------------------------------------------------------------------------- configuration, evidence

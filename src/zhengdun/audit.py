@@ -152,10 +152,11 @@ def audit(ws: Workspace, since: date | None = None, backfill_days: int | None = 
     with history.BlobReader(ws.root) as blobs:
         refs, addressed = _present(ws, blobs, findings)
         walked = _walk(ws, blobs, start, limit, refs, findings)
+        rewritten = _rewrites(ws.root, start, zone, _Versions(blobs))
     # A file whose change a commit already shows is named there, with the commit.
     shown = {f.before for f in findings if f.kind == "evidence" and f.commit is not None}
     findings += [f for path, f in addressed if path not in shown]
-    findings += _rewrites(ws.root, start, zone)
+    findings += rewritten
     findings += _remote(ws.root)
     if shallow:
         findings.append(Finding(
@@ -471,11 +472,14 @@ def _merged_ledger(ws: Workspace, commit: history.Commit, slug: str, path: str,
                                 slug, **_at(commit)))
         return
     per_side: list[list[Change]] = []
+    sides = [versions.get(e.old, path) if e is not None else merged for e in entries]
     for number, entry in enumerate(entries, start=1):
         if entry is None:
             per_side.append([])
             continue
-        side = versions.get(entry.old, path)
+        side = sides[number - 1]
+        if number == 1 and side is not None and merged is not None:
+            side = _renumbered(side, sides[1:], merged)
         changes = ledger_changes(slug, side, merged) if side is not None or merged else []
         per_side.append(changes)
         parent = commit.parents[number - 1]
@@ -496,6 +500,33 @@ def _merged_ledger(ws: Workspace, commit: history.Commit, slug: str, path: str,
                     "merge", True, f"合并时加入了双方都没有的内容：{change.describe()}", change.ref,
                     **_at(commit), before=_plain(change.before), after=_plain(change.after),
                     how=f"运行 git show {commit.id[:8]} 查看合并的改动"))
+
+
+def _renumbered(side: Ledger, others: list[Ledger | None], merged: Ledger) -> Ledger:
+    """The first parent's ledger with the numbers the merge driver gave its problems
+    (:mod:`zhengdun.merging`): a number both sides gave to different new problems stays with
+    the other parent's (the published one, in ``git pull``), and the clerk's own problem, not
+    yet published, takes a number neither parent had. Any other change of number stands."""
+    def what(problem: Any) -> tuple[str, date]:
+        return problem.title, problem.found_on
+
+    now = {p.id: p for p in merged.problems}
+    held = {p.id for ledger in (side, *others) if ledger is not None for p in ledger.problems}
+    moved: dict[int, int] = {}
+    for problem in side.problems:
+        there = now.get(problem.id)
+        if there is None or what(there) == what(problem) or not any(
+                other is not None and any(p.id == problem.id and what(p) == what(there)
+                                          for p in other.problems) for other in others):
+            continue
+        free = next((p.id for p in merged.problems if p.id not in held
+                     and p.id not in moved.values() and what(p) == what(problem)), None)
+        if free is not None:
+            moved[problem.id] = free
+    if not moved:
+        return side
+    return side.model_copy(update={"problems": [
+        p.model_copy(update={"id": moved.get(p.id, p.id)}) for p in side.problems]})
 
 
 def _key(change: Change) -> str:
@@ -576,9 +607,15 @@ def _evidence_changed(commit: history.Commit, file: history.FileChange,
 # --------------------------------------------------------------------------- outside the walk
 
 
-def _rewrites(root: Path, start: datetime | None, zone: ZoneInfo) -> list[Finding]:
+def _rewrites(root: Path, start: datetime | None, zone: ZoneInfo,
+              versions: _Versions) -> list[Finding]:
     """HEAD's reflog: a move to a commit that does not contain the previous one (reset, amend,
-    rebase) names every commit it dropped, with the way to get it back."""
+    rebase) names every commit it dropped, with the way to get it back.
+
+    A never-published commit that the history holds replayed (what ``git pull --rebase`` and
+    ``zhengdun sync`` do) is not dropped: git's ``--cherry-pick`` sees most of those, and
+    :func:`_replayed` the rest, whose text changed with the records around them or whose new
+    problem the merge driver renumbered."""
     moves = [m for m in history.head_moves(root)
              if m.old != history.ZERO and m.old != m.new and not m.what.startswith("checkout:")
              and (start is None or m.when >= start.timestamp())]
@@ -586,11 +623,13 @@ def _rewrites(root: Path, start: datetime | None, zone: ZoneInfo) -> list[Findin
         return []
     here = history.reachable(root)
     seen: set[str] = set()
+    published: set[str] | None = None
     out = []
     for move in moves:
         if move.old in here:
             continue
         when = datetime.fromtimestamp(move.when, zone).isoformat()
+        replays: list[history.Commit] | None = None
         for lost in history.dropped(root, move.old):
             if lost.id in seen or lost.id in here:
                 continue
@@ -598,6 +637,13 @@ def _rewrites(root: Path, start: datetime | None, zone: ZoneInfo) -> list[Findin
             record = lost.action is not None or any(
                 f.path == CONFIG_NAME or f.path.startswith((f"{LEDGERS}/", f"{EVIDENCE}/"))
                 for f in lost.files)
+            if record:
+                if published is None:
+                    published = history.published_not_in(root)
+                if replays is None:
+                    replays = history.log(root, rev=f"{move.old}..HEAD")
+                if lost.id not in published and _replayed(lost, replays, versions):
+                    continue
             ref = (lost.trailer(history.TRAILER_REF) or ["（工作区）"])[0]
             out.append(Finding(
                 "rewritten", record, f"提交“{lost.subject}”已不在历史中：{when[:16]} HEAD 被"
@@ -607,6 +653,46 @@ def _rewrites(root: Path, start: datetime | None, zone: ZoneInfo) -> list[Findin
                 how=f"它仍可找回：git branch 找回-{lost.id[:8]} {lost.id}，再 git merge "
                 f"找回-{lost.id[:8]}"))
     return out
+
+
+def _replayed(lost: history.Commit, candidates: list[history.Commit],
+              versions: _Versions) -> bool:
+    """Whether one of ``candidates`` is ``lost`` replayed: the same author, author date and
+    message, and the same records made (:func:`_recorded`)."""
+    made: list[str] | None = None
+    for commit in candidates:
+        if (commit.author, commit.email, commit.authored, commit.message) != (
+                lost.author, lost.email, lost.authored, lost.message):
+            continue
+        if made is None:
+            made = _recorded(lost, versions)
+            if made is None:
+                return False
+        if _recorded(commit, versions) == made:
+            return True
+    return False
+
+
+def _recorded(commit: history.Commit, versions: _Versions) -> list[str] | None:
+    """What a commit changed, problems named by what they are (title and date found) rather
+    than by number: a problem the merge driver renumbered in a replay is the same record.
+    Other files by their content. None when a ledger version cannot be read."""
+    out = []
+    for file in commit.files:
+        slug = _slug(file.path)
+        if slug is None:
+            out.append(repr(("file", file.path, file.new)))
+            continue
+        old, new = versions.get(file.old, file.path), versions.get(file.new, file.path)
+        if (old is None and file.old != history.ZERO) or (
+                new is None and file.new != history.ZERO):
+            return None
+        names = {p.id: (p.title, p.found_on) for ledger in (old, new) if ledger is not None
+                 for p in ledger.problems}
+        out += [repr((c.kind, slug, names.get(c.problem) if c.problem is not None else None,
+                      c.field, c.before, c.after, c.event_date, c.text))
+                for c in ledger_changes(slug, old, new)]
+    return sorted(out)
 
 
 def _remote(root: Path) -> list[Finding]:

@@ -949,6 +949,23 @@ def dropped(root: Path, old: str, rev: str = "HEAD") -> list[Commit]:
     return found
 
 
+def published_not_in(root: Path, rev: str = "HEAD") -> set[str]:
+    """Commits that a remote-tracking branch holds, or held at some time (its reflog), and
+    ``rev`` does not contain: what this clone has seen published that is not here."""
+    refs = run(root, "for-each-ref", "--format=%(refname)", "refs/remotes", check=False)
+    tips: set[str] = set()
+    for ref in refs.stdout.split() if refs.returncode == 0 else []:
+        seen = run(root, "log", "-g", "--format=%H", ref, "--", check=False)
+        current = run(root, "rev-parse", "-q", "--verify", f"{ref}^{{commit}}", check=False)
+        tips.update(seen.stdout.split() if seen.returncode == 0 else [])
+        tips.update(current.stdout.split() if current.returncode == 0 else [])
+    if not tips:
+        return set()
+    out = run(root, "rev-list", "--ignore-missing", "--stdin", "--",
+              input="".join(f"{tip}\n" for tip in sorted(tips)) + f"^{rev}\n", check=False)
+    return set(out.stdout.split()) if out.returncode == 0 else set()
+
+
 def upstream(root: Path) -> str | None:
     """The branch's upstream (``@{upstream}``) as a commit, or None when it has none."""
     out = run(root, "rev-parse", "-q", "--verify", "@{upstream}^{commit}", check=False)
