@@ -874,15 +874,17 @@ def seed_findings(ledger: Ledger) -> list[Finding]:
     """The seeds' warnings: 避重就轻 (a designated category with no problem of it) and
     四个一 incomplete (forces not assigned)."""
     out: list[Finding] = []
-    evasive = rules.evasive_categories(ledger.categories, [p.category for p in ledger.problems])
+    current: Path = ("designations", len(ledger.designations) - 1)  # the current round's
+    evasive = rules.evasive_categories(
+        ledger.categories, [p.category for p in ledger.problems if p.round == ledger.round])
     for code in evasive:
-        out.append(Finding(("categories", ledger.categories.index(code)),
+        out.append(Finding((*current, "categories", ledger.categories.index(code)),
                            f"认定类型 {code} 没有登记对应的问题（避重就轻）",
                            f"请对照认定类型补充问题清单：zhengdun add {ledger.name} 问题 "
                            f"--category {code} …", "warning"))
     missing = rules.forces_incomplete(ledger.responsibility.to_data())
     if missing:
-        out.append(Finding(("responsibility",),
+        out.append(Finding((*current, "responsibility"),
                            f"“四个一”力量未配齐：缺{'、'.join(missing)}",
                            f"请用 zhengdun org set {ledger.name} 补充责任清单", "warning"))
     return out
