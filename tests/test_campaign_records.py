@@ -187,8 +187,10 @@ def test_only_the_county_review_converts(chengdong: Run, root: Path) -> None:
     assert stage(chengdong) == "已转化"
     assert stage(chengdong, "--as-of", "2026-09-15") == "整顿中"
     assert ledger_data(root)["acceptances"] == [
-        {"on": "2026-09-10", "by": "城关镇党委", "stage": "初验", "grade": "合格", "score": 88},
-        {"on": "2026-09-20", "by": "县委组织部", "stage": "复核", "grade": "合格", "score": 86,
+        {"round": "2026", "on": "2026-09-10", "by": "城关镇党委", "stage": "初验", "grade": "合格",
+         "score": 88},
+        {"round": "2026", "on": "2026-09-20", "by": "县委组织部", "stage": "复核", "grade": "合格",
+         "score": 86,
          "satisfied": 40, "basically_satisfied": 8, "unsatisfied": 2}]
     assert as_json(chengdong, "bulletin", "--month", "2026-09")["totals"]["transformed"] == 1
 
@@ -286,9 +288,9 @@ def test_a_failed_review_sets_the_deadline_the_bulletin_follows(chengdong: Run,
     assert october["totals"]["redo"] == 1 and october["totals"]["redo_overdue"] == 0
     assert october["redo"][0]["redo_by"] == "2026-10-31"
     assert "重新整顿时限已过" not in ok(chengdong("bulletin", "--month", "2026-10"))
-    november = as_json(chengdong, "bulletin", "--month", "2026-11")
+    november = as_json(chengdong, "bulletin", "--month", "2026-11")  # counted to today, 11-21
     assert november["totals"]["redo_overdue"] == 1
-    assert november["redo"][0]["days_overdue"] == 30
+    assert november["redo"][0]["days_overdue"] == 21
     text = ok(chengdong("bulletin", "--month", "2026-11"))
     assert "以下1个村(社区)验收不合格后，重新整顿时限已过：城关镇城东社区（时限2026年10月31日，" \
            "尚有未销号问题1个）。" in text
@@ -373,7 +375,7 @@ def test_a_designated_category_without_a_problem_is_evasive(chengdong: Run, root
     ok(chengdong("org", "set", "城东社区", "--category", "10", "--category", "7"))
     result: Any = chengdong("check")
     assert result.exit_code == 0  # a warning, not an error
-    assert "ledgers/chengdong.yaml:8:5: 提醒：软弱涣散类型第2项：认定类型 7 没有登记对应的问题（避重就轻）" \
+    assert "ledgers/chengdong.yaml:10:9: 提醒：认定记录第1项·软弱涣散类型第2项：认定类型 7 没有登记对应的问题（避重就轻）" \
         in result.stdout
     assert board_row(chengdong)["marks"] == ["避重就轻"]
     assert "社区 │ 10、7 │ 整顿中·避重就轻" in ok(chengdong("board"))
@@ -391,7 +393,7 @@ def test_forces_not_assigned_are_a_board_mark_and_when_begun_a_check_warning(
     ok(chengdong("org", "set", "城东社区", "--first-secretary", "赵六"))
     result: Any = chengdong("check")
     assert result.exit_code == 0
-    assert "提醒：责任清单：“四个一”力量未配齐：缺包联县级领导、包村乡镇领导、结对帮扶单位" in result.stdout
+    assert "ledgers/chengdong.yaml:11:7: 提醒：认定记录第1项·责任清单：“四个一”力量未配齐：缺包联县级领导、包村乡镇领导、结对帮扶单位" in result.stdout
     assert json.loads(chengdong("check", "--json").stdout)["findings"][0]["severity"] \
         == "warning"  # type: ignore[attr-defined]
     ok(chengdong(*FORCES))
@@ -410,7 +412,7 @@ def test_the_first_secretary_s_unit_and_dates_of_service(chengdong: Run, root: P
     assert_one_commit(root, before, action="org-set", ref="chengdong",
                       summary="第一书记、第一书记派出单位、第一书记驻村起始日期、第一书记驻村结束日期",
                       files=["ledgers/chengdong.yaml"])
-    assert ledger_data(root)["responsibility"] == {
+    assert ledger_data(root)["designations"][-1]["responsibility"] == {
         "first_secretary": "赵六", "first_secretary_unit": "县住建局",
         "first_secretary_since": "2026-03-20", "first_secretary_until": "2028-03-19"}
     report = ok(chengdong("report", "ledger", "--org", "chengdong"))
@@ -462,9 +464,9 @@ def test_a_notice_is_issued_and_its_reply_recorded(chengdong: Run, root: Path) -
          "reply_by": "2026-10-31", "text": "整改进度滞后，限期整改"}]
     assert board_row(chengdong, "--as-of", "2026-10-31")["marks"] == []
     assert board_row(chengdong)["marks"] == ["通知书逾期未回复"]
-    november = as_json(chengdong, "bulletin", "--month", "2026-11")
+    november = as_json(chengdong, "bulletin", "--month", "2026-11")  # counted to today, 11-21
     assert [(r["number"], r["days_overdue"]) for r in november["notices_unanswered"]] == [
-        ("示组督〔2026〕3号", 30)]
+        ("示组督〔2026〕3号", 21)]
     assert "以下1份整改通知书（督办单）超过回复期限未回复：城关镇城东社区（示组督〔2026〕3号，" \
            "限2026年10月31日前回复）。" in ok(chengdong("bulletin", "--month", "2026-11"))
     before = head(root)

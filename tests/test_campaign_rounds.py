@@ -293,6 +293,9 @@ def test_check_finds_the_round_rules(two_rounds: Path) -> None:
         "ledgers/guize.yaml:15:9: 错误：认定记录第2项·日期：认定日期 2026-03-01 早于上一批次的认定日期 2026-03-15",
         "ledgers/guize.yaml:18:12: 错误：认定记录第3项·整顿批次：批次 2030 不在配置的整顿批次中",
         "ledgers/guize.yaml:24:12: 错误：问题清单第1项·整顿批次：批次 2024 没有认定记录",
+        # the fixture's 马家坪村 has only a 第一书记: the seeds' 四个一 reminder, on its round
+        "ledgers/majiaping.yaml:14:7: 提醒：认定记录第1项·责任清单：“四个一”力量未配齐："
+        "缺包联县级领导、包村乡镇领导、结对帮扶单位",
     ]
 
 

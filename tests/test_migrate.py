@@ -127,7 +127,10 @@ def test_the_v1_demo_migrates_in_one_commit_and_diff_loses_nothing(tmp_path: Pat
     diff = ok(run("diff", "HEAD~1", "HEAD"))
     assert "这段时间台账没有变化。" in diff
     assert "问题 68 → 68 个，已销号 44 → 44 个" in diff
-    assert ok(run("check")).endswith("全部通过。\n")
+    # no errors; the one reminder is the seeds' 避重就轻, as for the v1 files (青龙村 designated 10)
+    checked = ok(run("check"))
+    assert checked.endswith("：没有错误，1 处提醒。\n")
+    assert "ledgers/qinglong.yaml" in checked and "认定类型 10 没有登记对应的问题（避重就轻）" in checked
     # every event of every file, counted on both sides
     for path in sorted((V1_DEMO / "ledgers").glob("*.yaml")):
         old = parse(path.read_text("utf-8")).data
@@ -173,7 +176,11 @@ def test_the_clerks_comments_survive(tmp_path: Path) -> None:
     assert data["designations"][0]["responsibility"]["paired_units"] == ["县住建局"]
     assert [p["round"] for p in data["problems"]] == ["2026-第一批", "2026-第一批"]
     assert data["problems"][1]["owner"] == "on"  # YAML 1.2 text stays text
-    assert ok(Run(root)("check")).endswith("全部通过。\n")
+    # no errors; the hand file's reminders are the seeds' 避重就轻 and 四个一, on its one round
+    checked = ok(Run(root)("check"))
+    assert checked.endswith("：没有错误，2 处提醒。\n")
+    assert "提醒：认定记录第1项·软弱涣散类型第2项：认定类型 9 没有登记对应的问题（避重就轻）" in checked
+    assert "提醒：认定记录第1项·责任清单：“四个一”力量未配齐" in checked
 
 
 def test_uncommitted_edits_are_refused(tmp_path: Path) -> None:

@@ -110,11 +110,11 @@ def test_org_set_refuses_a_name_another_organization_has(root: Path) -> None:
     done = zhengdun(root, "org", "set", "xiguan", "--name", "城东社区")
     done.assert_clean_refusal("城东社区 已经登记过了（chengdong）", "zhengdun show chengdong")
     assert snapshot(root) == before
-    # The same rule as org add's, in the same words.
+    # org add on a registered name designates it again (schema v2): in the same round, refused.
     added = zhengdun(root, "org", "add", "城东社区", "--township", "城关镇", "--kind", "社区",
                      "--designated", "2026-03-15", "--category", "10")
-    added.assert_clean_refusal()
-    assert added.err == done.err
+    added.assert_clean_refusal("城东社区 已在批次 2026 认定过：同一批次只能认定一次",
+                               "再次认定请用新的批次（--round）")
     assert snapshot(root) == before
     # And commit's: the same name written by hand.
     path = root / "ledgers" / "xiguan.yaml"

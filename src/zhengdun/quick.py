@@ -145,7 +145,8 @@ SPECS: dict[str, Spec] = {
     "show": Spec(("org",), {"--as-of": "as_of", "--at": "at", "--round": "round_name"},
                  flags={"--json": "as_json"}),
     "report": Spec(("name",), {"--org": "org", "--as-of": "as_of", "--at": "at",
-                               "--output": "output", "-o": "output"},
+                               "--output": "output", "-o": "output", "--format": "fmt",
+                               "--round": "round_name"},
                    flags={"--json": "as_json"}, optional=("subject",)),
 }
 
@@ -845,19 +846,21 @@ def _report(directory: Path | None, values: dict[str, Any]) -> int:
 
     name, subject, org = values["name"], values["subject"], values["org"]
     output = Path(values["output"]) if values["output"] is not None else None
+    fmt = values["fmt"] if values["fmt"] is not None else "md"
 
     def compute() -> Any:
         return commands.report(directory, name, subject, org, values["as_of"], values["at"],
-                               output, values["as_json"])
+                               output, values["as_json"], fmt, values["round_name"])
 
-    if values["at"] is not None or "/" in name or "\\" in name or name.startswith("."):
-        return commands.emit(compute())  # the past, or a template file outside the inputs
+    if values["at"] is not None or fmt != "md" or "/" in name or "\\" in name \
+            or name.startswith("."):
+        return commands.emit(compute())  # the past, a Word file, or a template outside the inputs
 
     def only(root: Path) -> str | None:  # 一村一档: its file alone
         return _exact_slug(root, org) if name not in commands.REPORTS else None
 
     parts = ("report", _opt(name), _opt(subject), _opt(org), _opt(values["as_of"]),
-             str(values["as_json"]))
+             _opt(values["round_name"]), str(values["as_json"]))
     return _answer(directory, parts, None if values["as_json"] else output, "报告", compute, only)
 
 
