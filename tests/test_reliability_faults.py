@@ -17,6 +17,7 @@ import resource
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -404,19 +405,31 @@ def test_hand_edited_evidence_leading_out_is_reported(root: Path) -> None:
 # --------------------------------------------------------------------------- big and nested
 
 
+#: Starts the program from a small process and reports its peak memory: measured from the
+#: test process itself, the RSS of the forked child before ``exec`` (the whole pytest worker,
+#: hundreds of MB late in a run) would count as the program's.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_pid, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\n@@peak {usage.ru_maxrss * 1024} {os.waitstatus_to_exitcode(status)}\\n")
+"""
+
+
 def measured(root: Path, *args: str) -> tuple[Done, float, int]:
     """Run zhengdun and return its result, wall time and peak memory (RSS, bytes)."""
     out, err = root.parent / "out.txt", root.parent / "err.txt"
     start = time.monotonic()
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen([str(ZHENGDUN), *args], cwd=root, env=environment(),
-                                   stdout=stdout, stderr=stderr)
-        _pid, status, usage = os.wait4(process.pid, 0)
+        subprocess.run([sys.executable, "-c", _LAUNCHER, str(ZHENGDUN), *args], cwd=root,
+                       env=environment(), stdout=stdout, stderr=stderr, check=False)
     seconds = time.monotonic() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    done = Done(process.returncode, out.read_text(encoding="utf-8"),
-                err.read_text(encoding="utf-8"))
-    return done, seconds, usage.ru_maxrss * 1024
+    text, _, tail = err.read_text(encoding="utf-8").rpartition("\n@@peak ")
+    peak, code = (int(v) for v in tail.split())
+    done = Done(code, out.read_text(encoding="utf-8"), text)
+    return done, seconds, peak
 
 
 def test_fifty_megabyte_file_is_refused_in_bounded_time_and_memory(root: Path) -> None:
