@@ -350,6 +350,18 @@ def tally(ws: Workspace, items: list[LoadedLedger], first: date, end: date,
     }
 
 
+def _issuing(config: Any, township: str | None, scope: str) -> dict[str, Any]:
+    """Who issues a bulletin or summary and to whom: the county department to the townships
+    (``recipients`` in zhengdun.yaml), or a township 党委 to its villages (``township``)."""
+    county = township is None
+    return {"issuer": config.issuer if county else f"中共{scope}委员会",
+            "doc_prefix": config.doc_prefix if county else None,
+            "scope": scope, "township": None if county else scope,
+            "unit_label": "乡镇" if county else "村（社区）",
+            "recipients": (config.recipients or DEFAULT_RECIPIENTS) if county
+            else "各村（社区）党组织"}
+
+
 def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
                      issued_on: date | None = None,
                      loaded: list[LoadedLedger] | None = None,
@@ -379,8 +391,7 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
     notes = month_notes(ws, month)
     context: dict[str, Any] = {
         "county": config.county,
-        "issuer": config.issuer if township is None else f"中共{scope}委员会",
-        "doc_prefix": config.doc_prefix if township is None else None,
+        **_issuing(config, township, scope),
         "number": number,
         "year": month.year,
         "month": str(month),
@@ -391,11 +402,6 @@ def bulletin_context(ws: Workspace, month: Month, number: str | None = None,
         "issued_on": (issued_on or end).isoformat(),
         "title": f"关于{month.year}年{month.month}月"
                  f"{'' if township is None else scope}软弱涣散基层党组织整顿工作进展情况的通报",
-        "scope": scope,
-        "township": scope if township is not None else None,
-        "unit_label": "乡镇" if township is None else "村（社区）",
-        "recipients": (config.recipients or DEFAULT_RECIPIENTS) if township is None
-        else "各村（社区）党组织",
         "first_month": not any(i.ledger.designated_on < month.first for i in items),
         **{k: counted[k] for k in ("totals", "overdue", "closed_in_month", "reopened_in_month",
                                    "accepted_in_month", "stalled", "warnings", "pushes",
@@ -623,8 +629,7 @@ def summary_context(ws: Workspace, period: Period, number: str | None = None,
     kind = "季度" if period.kind == "quarter" else "年度"
     return {
         "county": config.county,
-        "issuer": config.issuer if township is None else f"中共{scope}委员会",
-        "doc_prefix": config.doc_prefix if township is None else None,
+        **_issuing(config, township, scope),
         "number": number,
         "year": period.first.year,
         "period": period.label,
@@ -636,11 +641,6 @@ def summary_context(ws: Workspace, period: Period, number: str | None = None,
         "issued_on": (issued_on or end).isoformat(),
         "title": f"关于{period.label}{'' if township is None else scope}"
                  f"软弱涣散基层党组织整顿工作情况的{kind}总结",
-        "scope": scope,
-        "township": scope if township is not None else None,
-        "unit_label": "乡镇" if township is None else "村（社区）",
-        "recipients": (config.recipients or DEFAULT_RECIPIENTS) if township is None
-        else "各村（社区）党组织",
         "totals": counted["totals"],
         "start": {k: start[k] for k in (*CHANGE_KEYS, "rate")},
         "start_as_of": before.isoformat(),
