@@ -726,7 +726,7 @@ def _cached(directory: Path | None, parts: tuple[str, ...], compute: Callable[[]
 
 def _on_screen(out: Any, draw: Callable[[dict[str, Any]], None]) -> int:
     """A screen table drawn from the JSON view's result: the table and ``--json`` are two
-    views of one cached result (rich lays the table out for the terminal at hand)."""
+    views of one cached result (``screen`` lays the table out for the terminal at hand)."""
     import json
 
     draw(json.loads(out.text))
