@@ -26,10 +26,10 @@ from zhengdun import rules
 ordinary = rules.step_refusal
 
 
-def step_refusal(day, found_on, steps):
+def step_refusal(day, found_on, steps, **given):
     if day.day == 15:  # the new precondition a maintainer adds
         return rules.Refusal("试验规则：每月15日不记录进展", "请换一天")
-    return ordinary(day, found_on, steps)
+    return ordinary(day, found_on, steps, **given)
 
 
 if {patched!r}:

@@ -619,7 +619,7 @@ def add_problem(ws: Workspace, org: str, title: str, category: str, due: date, o
                         f"{CONFIG_NAME} 的 sources 中增加")
     found_on = found or ws.today()
     _check_day(ws, found_on, "发现日期")
-    _refuse(rules.add_refusal(found_on, due))
+    _refuse(rules.add_refusal(found_on, due, title=title))
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         problem = Problem(id=ledger.next_problem_id(), round=ledger.round, title=title,
                           category=category,
@@ -648,7 +648,8 @@ def record_step(ws: Workspace, ref: str, text: str, on: date | None = None,
 
     def change(ledger: Ledger) -> tuple[Ledger, list[store.Edit]]:
         index, problem = _find_problem(ledger, slug, number)
-        _refuse(rules.step_refusal(day, problem.found_on, [s.on for s in problem.steps]))
+        _refuse(rules.step_refusal(day, problem.found_on, [s.on for s in problem.steps],
+                                   text=text))
         step = Step(on=day, text=text, evidence=files,
                     evidence_sha256=evidence_digests(ws.root, files))
         updated = problem.model_copy(update={"steps": [*problem.steps, step]})
@@ -681,7 +682,8 @@ def close_problem(ws: Workspace, ref: str, result: str, on: date | None = None,
         _refuse(rules.close_refusal(
             f"{slug}/{number}", day, problem.found_on, [s.on for s in problem.steps],
             problem.closed_on() if problem.state_on() == "closed" else None,
-            last.reopened.on if last is not None and last.reopened is not None else None))
+            last.reopened.on if last is not None and last.reopened is not None else None,
+            result=result))
         closure = Closure(on=day, result=result, verified_by=verified_by, evidence=files,
                           evidence_sha256=evidence_digests(ws.root, files))
         updated = problem.model_copy(update={"closures": [*problem.closures, closure]})

@@ -704,9 +704,9 @@ def ledger_findings(
     catalog = config.categories
 
     def future(path: Path, day: date) -> None:
-        if day > today:
-            out.append(Finding(path, f"日期 {day} 晚于今天（{today}），不能记录未来的事",
-                               "请核对日期"))
+        refusal = rules.not_in_future(day, today, "日期")
+        if refusal is not None:
+            out.append(Finding(path, refusal.message, "请核对日期"))
 
     def evidence(path: Path, items: list[str]) -> None:
         if evidence_exists is None:
@@ -772,32 +772,34 @@ def ledger_findings(
             out.append(Finding((*base, "source"), f"来源“{problem.source}”不在来源目录中",
                                f"可用的来源：{'、'.join(config.sources)}"))
         future((*base, "found_on"), problem.found_on)
-        if problem.due < problem.found_on:
-            out.append(Finding((*base, "due"),
-                               f"整改时限 {problem.due} 早于发现日期 {problem.found_on}"))
+        late = rules.found_first(problem.due, problem.found_on, "整改时限")
+        if late is not None:
+            out.append(Finding((*base, "due"), late.message))
         for mi, measure in enumerate(problem.measures):
-            if isinstance(measure, Measure) and measure.due is not None \
-                    and measure.due < problem.found_on:
-                out.append(Finding((*base, "measures", mi, "due"),
-                                   f"措施时限 {measure.due} 早于发现日期 {problem.found_on}"))
+            late = (rules.found_first(measure.due, problem.found_on, "措施时限")
+                    if isinstance(measure, Measure) and measure.due is not None else None)
+            if late is not None:
+                out.append(Finding((*base, "measures", mi, "due"), late.message))
         last_step: date | None = None
         for si, step in enumerate(problem.steps):
             spath: Path = (*base, "steps", si, "on")
             future(spath, step.on)
-            if step.on < problem.found_on:
-                out.append(Finding(spath, f"整改进展日期 {step.on} 早于发现日期 {problem.found_on}"))
-            if last_step is not None and step.on < last_step:
-                out.append(Finding(spath, f"整改进展日期 {step.on} 早于上一条进展（{last_step}）",
-                                   "整改进展应按日期先后记录"))
+            early = rules.found_first(step.on, problem.found_on, "整改进展日期")
+            if early is not None:
+                out.append(Finding(spath, early.message))
+            order = (rules.step_order_refusal(step.on, last_step, "整改进展日期")
+                     if last_step is not None else None)
+            if order is not None:
+                out.append(Finding(spath, order.message, "整改进展应按日期先后记录"))
             last_step = step.on if last_step is None else max(last_step, step.on)
             evidence((*base, "steps", si), step.evidence)
         previous_reopen: date | None = None
         for ci, closure in enumerate(problem.closures):
             cpath: Path = (*base, "closures", ci)
             future((*cpath, "on"), closure.on)
-            if closure.on < problem.found_on:
-                out.append(Finding((*cpath, "on"),
-                                   f"销号日期 {closure.on} 早于发现日期 {problem.found_on}"))
+            early = rules.found_first(closure.on, problem.found_on, "销号日期")
+            if early is not None:
+                out.append(Finding((*cpath, "on"), early.message))
             # A step dated after a closure is a follow-up while the problem stays closed
             # (巩固), so the file cannot tell a late closure from one: ``close`` refuses a
             # closure dated before the last step when it is recorded, and ``audit`` notes it.
@@ -806,9 +808,9 @@ def ledger_findings(
                                    f"销号日期 {closure.on} 早于上次反弹日期 {previous_reopen}"))
             if closure.reopened is not None:
                 future((*cpath, "reopened", "on"), closure.reopened.on)
-                if closure.reopened.on < closure.on:
-                    out.append(Finding((*cpath, "reopened", "on"),
-                                       f"反弹日期 {closure.reopened.on} 早于销号日期 {closure.on}"))
+                early = rules.reopen_refusal("", closure.reopened.on, closure.on)
+                if early is not None:
+                    out.append(Finding((*cpath, "reopened", "on"), early.message))
                 previous_reopen = closure.reopened.on
             elif ci != len(problem.closures) - 1:
                 out.append(Finding(cpath, "只有最后一次销号可以没有反弹记录",

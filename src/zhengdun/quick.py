@@ -462,7 +462,7 @@ def _close(directory: Path | None, values: dict[str, Any]) -> int:
         _allowed(rules.close_refusal(
             f"{slug}/{number}", day, _day_of(problem.get("found_on")), _step_days(problem),
             _day_of(last.get("on")) if last is not None and reopened is None else None,
-            _day_of(reopened.get("on")) if reopened is not None else None))
+            _day_of(reopened.get("on")) if reopened is not None else None, result=result))
         item: dict[str, Any] = {"on": day, "result": result}
         if verified_by is not None:
             item["verified_by"] = verified_by
@@ -491,7 +491,8 @@ def _step(directory: Path | None, values: dict[str, Any]) -> int:
 
         day = on or today
         index, problem = _problem_at(data, number)
-        _allowed(rules.step_refusal(day, _day_of(problem.get("found_on")), _step_days(problem)))
+        _allowed(rules.step_refusal(day, _day_of(problem.get("found_on")), _step_days(problem),
+                                    text=text))
         item: dict[str, Any] = {"on": day, "text": text}
         if files:
             item["evidence"] = files
@@ -534,7 +535,7 @@ def _add(directory: Path | None, values: dict[str, Any]) -> int:
         if due is None:
             raise Decline
         _allowed(rules.not_in_future(found_on, today, "发现日期"))
-        _allowed(rules.add_refusal(found_on, due))
+        _allowed(rules.add_refusal(found_on, due, title=title))
 
     def plan(data: dict[str, Any], config: dict[str, Any], today: date,
              files: list[str]) -> _Plan:

@@ -35,20 +35,27 @@ def not_in_future(day: date, today: date, what: str) -> Refusal | None:
     return None
 
 
-def step_refusal(day: date, found_on: date, steps: Sequence[date]) -> Refusal | None:
-    """整改进展 on ``day`` for a problem found on ``found_on`` with steps on ``steps``."""
+def step_refusal(day: date, found_on: date, steps: Sequence[date],
+                 text: str = "") -> Refusal | None:
+    """整改进展 ``text`` on ``day`` for a problem found on ``found_on`` with steps on ``steps``."""
     if day < found_on:
         return Refusal(f"进展日期 {day} 早于问题的发现日期 {found_on}", "请核对 --on")
-    if steps and day < max(steps):
-        return Refusal(f"进展日期 {day} 早于上一条进展（{max(steps)}）",
+    return step_order_refusal(day, max(steps)) if steps else None
+
+
+def step_order_refusal(day: date, previous: date, what: str = "进展日期") -> Refusal | None:
+    """整改进展 in date order: one on ``day`` after the last one, on ``previous``."""
+    if day < previous:
+        return Refusal(f"{what} {day} 早于上一条进展（{previous}）",
                        "整改进展按日期先后记录；补录更早的进展请手工编辑后用 zhengdun commit 记录")
     return None
 
 
 def close_refusal(ref: str, day: date, found_on: date, steps: Sequence[date],
-                  closed_on: date | None, reopened_on: date | None) -> Refusal | None:
-    """销号 of ``ref`` on ``day``: ``closed_on`` when it stands closed now, ``reopened_on``
-    when its last closure was reopened."""
+                  closed_on: date | None, reopened_on: date | None,
+                  result: str = "") -> Refusal | None:
+    """销号 of ``ref`` on ``day`` with 整改结果 ``result``: ``closed_on`` when it stands closed
+    now, ``reopened_on`` when its last closure was reopened."""
     if closed_on is not None:
         return Refusal(f"{ref} 已于 {closed_on} 销号，不能重复销号",
                        f"如果问题反弹，请先运行 zhengdun reopen {ref} --reason 原因")
@@ -70,10 +77,17 @@ def reopen_refusal(ref: str, day: date, closed_on: date | None) -> Refusal | Non
     return None
 
 
-def add_refusal(found_on: date, due: date) -> Refusal | None:
-    """登记问题 found on ``found_on`` with 整改时限 ``due``."""
-    if due < found_on:
-        return Refusal(f"整改时限 {due} 早于发现日期 {found_on}", "请核对 --due 和 --found")
+def add_refusal(found_on: date, due: date, title: str = "") -> Refusal | None:
+    """登记问题 ``title`` found on ``found_on`` with 整改时限 ``due``."""
+    refusal = found_first(due, found_on, "整改时限")
+    return Refusal(refusal.message, "请核对 --due 和 --found") if refusal else None
+
+
+def found_first(day: date, found_on: date, what: str) -> Refusal | None:
+    """A date of a problem (``what``: 整改时限, 措施时限, 整改进展日期, 销号日期 …) is not
+    before the problem was found (the wording ``check`` uses for a file)."""
+    if day < found_on:
+        return Refusal(f"{what} {day} 早于发现日期 {found_on}")
     return None
 
 
