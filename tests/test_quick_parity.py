@@ -181,9 +181,11 @@ def test_the_comparison_fails_for_a_table_that_is_wrong(monkeypatch: pytest.Monk
 
 # --------------------------------------------------------------------------- end to end
 
-REFS = st.sampled_from(["chengdong/1", "chengdong/2", "chengdong/9", "chengdong", "城东社区"])
-TEXT = st.sampled_from(["整改完毕", "", "-x", "召开议事会", "2026-05-01", "--"])
-DAY = st.sampled_from(["2026-04-10", "2026-05-01", "2026-13-01", "2099-01-01", "-1"])
+#: Mostly what the prepared workspace accepts (so most lines record something), and a few refusals.
+REFS = st.sampled_from(["chengdong/1", "chengdong/2", "chengdong/2", "chengdong/9", "城东社区"])
+TEXT = st.sampled_from(["整改完毕", "召开议事会", "采购材料：防水卷材", "2026-05-01", "", "-x"])
+DAY = st.sampled_from(["2026-05-01", "2026-06-10", "2026-08-01", "2026-13-01", "2099-01-01",
+                       "-1"])
 RECORD = st.one_of(
     st.tuples(REFS, TEXT, st.lists(st.sampled_from(["--on", "--result", "--verified-by",
                                                     "--evidence"]), max_size=3), DAY).map(
@@ -219,3 +221,21 @@ def test_a_recording_line_does_the_same_quick_and_full(prepared: Path, tmp_path_
     assert (one.code, one.out) == (other.code, other.out), args
     assert "Traceback" not in one.err, one.err
     assert files_of(fast) == files_of(full), args
+
+
+def test_the_end_to_end_harness_sees_the_quick_path(prepared: Path, tmp_path: Path) -> None:
+    """Lines like the generated ones are answered by quick on one side, the CLI on the other."""
+    for args in (["step", "chengdong/2", "召开议事会", "--on", "2026-05-01"],
+                 ["close", "chengdong/1", "--result", "整改完毕", "--on", "2026-05-01"],
+                 ["add", "chengdong", "路灯不亮", "--category", "10", "--due", "2099-01-01",
+                  "--owner", "张三", "--json"]):
+        fast, full = tmp_path / "q" / prepared.name, tmp_path / "f" / prepared.name
+        for root in (fast, full):
+            shutil.rmtree(root.parent, ignore_errors=True)
+            shutil.copytree(prepared, root, symlinks=True)
+        one = program(fast, *args, env=COMMIT_DATES)
+        other = program(full, *args, env={**COMMIT_DATES, **QUICK_OFF})
+        assert one.code == 0 and one.quick, (args, one.err)
+        assert "zhengdun.cli" in other.modules
+        assert (one.code, one.out) == (other.code, other.out)
+        assert files_of(fast) == files_of(full)
