@@ -116,6 +116,7 @@ class Spec:
     flags: dict[str, str] = field(default_factory=dict)  # flag → name: no value
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()  # arguments after ``arguments`` that may be left out
+    numbers: tuple[str, ...] = ()  # options click reads as an int: plain digits only here
 
 
 SPECS: dict[str, Spec] = {
@@ -139,7 +140,7 @@ SPECS: dict[str, Spec] = {
                       "--due-within": "due_within", "--as-of": "as_of", "--at": "at",
                       "--leader": "leader", "--round": "round_name"},
                  flags={"--open": "open", "--closed": "closed", "--overdue": "overdue",
-                        "--json": "as_json"}),
+                        "--json": "as_json"}, numbers=("due_within",)),
     "check": Spec(flags={"--json": "as_json"}),
     "log": Spec(("target",), flags={"--json": "as_json"}),
     "show": Spec(("org",), {"--as-of": "as_of", "--at": "at", "--round": "round_name"},
@@ -178,7 +179,8 @@ def parse(spec: Spec, words: list[str]) -> dict[str, Any]:
             i += 1
         else:
             raise Decline
-        if value.startswith("-"):
+        if value.startswith("-") or (name in spec.numbers
+                                     and not re.fullmatch(r"[0-9]{1,6}", value)):
             raise Decline
         if flag in spec.many:
             values[name].append(value)
@@ -794,9 +796,7 @@ def _board(directory: Path | None, values: dict[str, Any]) -> int:
 def _problems(directory: Path | None, values: dict[str, Any]) -> int:
     from zhengdun import commands
 
-    within = values["due_within"]
-    if within is not None and not re.fullmatch(r"[0-9]{1,6}", within):
-        raise Decline
+    within = values["due_within"]  # digits (parse)
     status = [flag for flag in ("open", "closed", "overdue") if values[flag]]
     options = [values["org"], values["township"], values["category"], values["leader"]]
 
